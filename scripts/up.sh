@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# up.sh runs the whole system on this machine without Docker: Prometheus, VictoriaLogs
+# (logs through the Loki push API) and Jaeger v2 (traces over OTLP), then `pillars all`
+# pointed at them. Everything binds to 127.0.0.1; data lives in .data/ (git-ignored).
+# Ctrl-C (or `make down` from another terminal) stops everything this script started.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+tools="${PILLARS_TOOLS:-$repo/.tools}"
+data="$repo/.data"
+pidfile="$data/pids"
+
+PROMETHEUS_ADDR=127.0.0.1:19090
+VICTORIALOGS_ADDR=127.0.0.1:19428
+JAEGER_OTLP_HTTP_ADDR=127.0.0.1:14318
+JAEGER_QUERY_ADDR=127.0.0.1:16686
+FRONTEND_ADDR=127.0.0.1:8001
+BACKEND_ADDR=127.0.0.1:8002
+DATABASE_ADDR=127.0.0.1:8003
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'up: %s\n' "$*" >&2; exit 1; }
+
+# port_busy HOST:PORT succeeds when something already listens there.
+port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+
+# wait_ready NAME URL polls URL until it answers 2xx, for at most 60 seconds.
+wait_ready() {
+	local name=$1 url=$2 deadline=$((SECONDS + 60))
+	until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+		if ((SECONDS >= deadline)); then
+			die "$name did not become ready at $url within 60s; see $data/logs/$name.log"
+		fi
+		if ! kill -0 "${pids[$name]}" 2>/dev/null; then
+			die "$name exited; see $data/logs/$name.log"
+		fi
+		sleep 0.5
+	done
+	log "$name ready"
+}
+
+declare -A pids=()
+order=()
+
+# start NAME COMMAND... runs a command in the background, logging to .data/logs/NAME.log.
+start() {
+	local name=$1
+	shift
+	"$@" >"$data/logs/$name.log" 2>&1 &
+	pids[$name]=$!
+	order+=("$name")
+	printf '%s %s\n' "$name" "$!" >>"$pidfile"
+}
+
+stop_all() {
+	trap - INT TERM EXIT
+	local i name
+	# Reverse order: the services first, so they can flush their last spans and logs.
+	for ((i = ${#order[@]} - 1; i >= 0; i--)); do
+		name=${order[i]}
+		kill -TERM "${pids[$name]}" 2>/dev/null || true
+	done
+	for name in "${order[@]}"; do
+		wait "${pids[$name]}" 2>/dev/null || true
+	done
+	rm -f "$pidfile"
+	log "stopped"
+}
+
+if [[ -s "$pidfile" ]]; then
+	while read -r name pid; do
+		if kill -0 "$pid" 2>/dev/null; then
+			die "already running ($name, pid $pid); stop it with 'make down'"
+		fi
+	done <"$pidfile"
+	rm -f "$pidfile"
+fi
+for addr in "$PROMETHEUS_ADDR" "$VICTORIALOGS_ADDR" "$JAEGER_OTLP_HTTP_ADDR" "$JAEGER_QUERY_ADDR" \
+	"$FRONTEND_ADDR" "$BACKEND_ADDR" "$DATABASE_ADDR"; do
+	port_busy "$addr" && die "$addr is already in use; is another stack running?"
+done
+
+"$repo/scripts/tools.sh"
+log "building bin/pillars"
+go build -o bin/pillars ./cmd/pillars
+
+mkdir -p "$data/logs" "$data/prometheus" "$data/victoria-logs"
+: >"$pidfile"
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT TERM
+
+start prometheus "$tools/bin/prometheus" \
+	--config.file="$repo/deploy/local/prometheus.yml" \
+	--storage.tsdb.path="$data/prometheus" \
+	--web.listen-address="$PROMETHEUS_ADDR" \
+	--enable-feature=exemplar-storage \
+	--web.enable-remote-write-receiver
+start victoria-logs "$tools/bin/victoria-logs" \
+	-httpListenAddr="$VICTORIALOGS_ADDR" \
+	-storageDataPath="$data/victoria-logs" \
+	-retentionPeriod=7d
+start jaeger "$tools/bin/jaeger" --config="$repo/deploy/local/jaeger.yaml"
+
+wait_ready prometheus "http://$PROMETHEUS_ADDR/-/ready"
+wait_ready victoria-logs "http://$VICTORIALOGS_ADDR/health"
+wait_ready jaeger "http://$JAEGER_QUERY_ADDR/api/services"
+
+# VictoriaLogs takes the Loki labels (service, level, environment) as stream fields, parses the
+# JSON line into fields, and needs to be told that the message key of that JSON is "msg".
+start pillars env \
+	OTEL_EXPORTER_OTLP_ENDPOINT="http://$JAEGER_OTLP_HTTP_ADDR" \
+	OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+	PILLARS_LOKI_URL="http://$VICTORIALOGS_ADDR/insert/loki/api/v1/push?_msg_field=msg" \
+	PILLARS_DB_PATH="$data/pillars.db" \
+	PILLARS_FRONTEND_ADDR="$FRONTEND_ADDR" \
+	PILLARS_BACKEND_ADDR="$BACKEND_ADDR" \
+	PILLARS_DATABASE_ADDR="$DATABASE_ADDR" \
+	PILLARS_BACKEND_URL="http://$BACKEND_ADDR" \
+	PILLARS_DATABASE_URL="http://$DATABASE_ADDR" \
+	"$repo/bin/pillars" all
+wait_ready pillars "http://$FRONTEND_ADDR/ready"
+
+cat <<EOT
+
+pillars is up (traffic generator on, 2 requests/s). Logs of every process: .data/logs/
+
+  services     frontend http://$FRONTEND_ADDR/user/42   backend http://$BACKEND_ADDR   database http://$DATABASE_ADDR
+               every response has a 'traceresponse: 00-<trace id>-<span id>-01' header:
+                 curl -si http://$FRONTEND_ADDR/user/42 | grep -i traceresponse
+
+  metrics      Prometheus API http://$PROMETHEUS_ADDR (no web UI in this build)
+                 curl -s 'http://$PROMETHEUS_ADDR/api/v1/query' --data-urlencode 'query=sum by (endpoint, status) (rate(frontend_requests_total[1m]))'
+                 curl -s 'http://$PROMETHEUS_ADDR/api/v1/query_exemplars' --data-urlencode 'query=frontend_requests_total' -d start=\$(( \$(date +%s) - 300 )) -d end=\$(date +%s)
+
+  traces       Jaeger query API http://$JAEGER_QUERY_ADDR
+                 curl -s http://$JAEGER_QUERY_ADDR/api/traces/<trace id>
+                 curl -s http://$JAEGER_QUERY_ADDR/api/services
+
+  logs         VictoriaLogs UI http://$VICTORIALOGS_ADDR/select/vmui/
+                 curl -s http://$VICTORIALOGS_ADDR/select/logsql/query --data-urlencode 'query=trace_id:=<trace id>'
+
+Ctrl-C (or 'make down' in another terminal) stops everything.
+EOT
+
+# Stay in the foreground until one of the processes exits or we are told to stop.
+set +e
+wait -n "${pids[@]}"
+status=$?
+set -e
+for name in "${order[@]}"; do
+	if ! kill -0 "${pids[$name]}" 2>/dev/null; then
+		log "$name exited (status $status); see $data/logs/$name.log"
+		break
+	fi
+done
+exit "$status"
