@@ -1,0 +1,110 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The log lines of one request, found in the log store by its trace id, come from all three
+// services with the contract's messages, stream labels and structured metadata.
+func TestLogsOfTrace(t *testing.T) {
+	const id = 321
+	r := getOK(t, fmt.Sprintf("/user/%d", id))
+	lines := waitLogMessages(t, r.traceID, all,
+		fmt.Sprintf("Fetching user %d", id),
+		fmt.Sprintf("Processing user request for ID: %d", id),
+		fmt.Sprintf("Querying user %d from database", id),
+		fmt.Sprintf("User %d request completed", id),
+		fmt.Sprintf("User %d fetch completed", id),
+	)
+	spanID := regexp.MustCompile(`^[0-9a-f]{16}$`)
+	for _, l := range lines {
+		if !slices.Contains(all, l["service"]) {
+			t.Errorf("%v: service %q", l, l["service"])
+		}
+		if !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(l["level"])) {
+			t.Errorf("%v: level %q", l, l["level"])
+		}
+		if l["environment"] != environment {
+			t.Errorf("%v: environment %q, want %q", l, l["environment"], environment)
+		}
+		if l["trace_id"] != r.traceID || !spanID.MatchString(l["span_id"]) {
+			t.Errorf("%v: trace_id %q span_id %q", l, l["trace_id"], l["span_id"])
+		}
+		// service, level and environment are the stream's labels, not only fields of the line.
+		for _, label := range []string{"service", "level", "environment"} {
+			if !strings.Contains(l["_stream"], label+"=") {
+				t.Errorf("%v: stream %s has no %s label", l, l["_stream"], label)
+			}
+		}
+	}
+	// The same lines are found through the stream labels alone.
+	q := fmt.Sprintf(`{service="backend", environment=%q} trace_id:=%q`, environment, r.traceID)
+	eventually(t, 10*time.Second, "backend lines by stream selector", func() error {
+		got, err := queryLogs(q)
+		if err == nil && len(got) == 0 {
+			err = fmt.Errorf("%s: no lines", q)
+		}
+		return err
+	})
+}
+
+// waitLogMessages polls the log store until the trace's lines include every message, from
+// every one of the services, and returns them.
+func waitLogMessages(t testing.TB, traceID string, services []string, msgs ...string) []logLine {
+	t.Helper()
+	var lines []logLine
+	eventually(t, 20*time.Second, "log lines of trace "+traceID, func() error {
+		var err error
+		if lines, err = queryLogs(logsOfTrace(traceID)); err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		from := map[string]bool{}
+		for _, l := range lines {
+			have[l["_msg"]] = true
+			from[l["service"]] = true
+		}
+		for _, m := range msgs {
+			if !have[m] {
+				return fmt.Errorf("no line %q yet; have %v", m, lines)
+			}
+		}
+		for _, s := range services {
+			if !from[s] {
+				return fmt.Errorf("no line from %s yet; have %v", s, lines)
+			}
+		}
+		return nil
+	})
+	return lines
+}
+
+// waitErrorLogs polls until the trace has a line at level error from each of the services.
+func waitErrorLogs(t testing.TB, traceID string, services ...string) {
+	t.Helper()
+	eventually(t, 20*time.Second, "error lines of trace "+traceID, func() error {
+		lines, err := queryLogs(logsOfTrace(traceID))
+		if err != nil {
+			return err
+		}
+		from := map[string]bool{}
+		for _, l := range lines {
+			if strings.EqualFold(l["level"], "error") {
+				from[l["service"]] = true
+			}
+		}
+		for _, s := range services {
+			if !from[s] {
+				return fmt.Errorf("no error line from %s yet; have %v", s, lines)
+			}
+		}
+		return nil
+	})
+}
