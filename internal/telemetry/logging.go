@@ -1,0 +1,74 @@
+package telemetry
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// newLogger returns a JSON slog logger whose every record made inside a span carries trace_id
+// and span_id, written to stdout and, when a shipper is given, queued for Loki. The line sent to
+// Loki is byte for byte the line on stdout, so the two never disagree.
+func newLogger(stdout io.Writer, shipper *lokiShipper, level slog.Level) *slog.Logger {
+	s := &logSink{stdout: stdout, shipper: shipper}
+	inner := slog.NewJSONHandler(&s.buf, &slog.HandlerOptions{Level: level})
+	return slog.New(&traceHandler{inner: inner, sink: s})
+}
+
+// logSink is shared by a handler and all handlers derived from it with WithAttrs/WithGroup:
+// its mutex makes "format into buf, then copy buf out" one step.
+type logSink struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	stdout  io.Writer
+	shipper *lokiShipper
+}
+
+type traceHandler struct {
+	inner slog.Handler
+	sink  *logSink
+}
+
+func (h *traceHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.inner.Enabled(ctx, l)
+}
+
+func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	var traceID, spanID string
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		traceID, spanID = sc.TraceID().String(), sc.SpanID().String()
+		r.AddAttrs(slog.String("trace_id", traceID), slog.String("span_id", spanID))
+	}
+	s := h.sink
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Reset()
+	if err := h.inner.Handle(ctx, r); err != nil {
+		return err
+	}
+	line := s.buf.Bytes()
+	_, err := s.stdout.Write(line)
+	if s.shipper != nil {
+		// Loki wants the line without its newline; the copy is the shipper's to keep.
+		s.shipper.enqueue(lokiEntry{
+			ts:      r.Time,
+			level:   r.Level,
+			traceID: traceID,
+			spanID:  spanID,
+			line:    string(bytes.TrimSuffix(line, []byte{'\n'})),
+		})
+	}
+	return err
+}
+
+func (h *traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &traceHandler{inner: h.inner.WithAttrs(attrs), sink: h.sink}
+}
+
+func (h *traceHandler) WithGroup(name string) slog.Handler {
+	return &traceHandler{inner: h.inner.WithGroup(name), sink: h.sink}
+}

@@ -1,0 +1,87 @@
+package telemetry
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// NewRegistry returns a registry of one service's own, with the Go runtime and process
+// collectors. Never the global default registry: `pillars all` and parallel tests run several
+// services in one process.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return reg
+}
+
+// MetricsHandler serves the registry, in OpenMetrics when the scraper asks for it: only that
+// format carries exemplars.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		Registry:          reg,
+		EnableOpenMetrics: true,
+	})
+}
+
+// HTTPMetrics are the per-service request metrics the seed names <service>_requests_total and
+// <service>_request_duration_seconds.
+type HTTPMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer, service string) *HTTPMetrics {
+	m := &HTTPMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: service + "_requests_total",
+			Help: "HTTP requests served, by method, route template and status code.",
+		}, []string{"method", "endpoint", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    service + "_request_duration_seconds",
+			Help:    "Time to serve an HTTP request, by route template.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"endpoint"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// exemplar returns the labels that link a sample to its trace, or nil outside a sampled span
+// (an exemplar pointing at a trace that was never exported would be a dead link).
+func exemplar(ctx context.Context) prometheus.Labels {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsSampled() {
+		return nil
+	}
+	return prometheus.Labels{"trace_id": sc.TraceID().String()}
+}
+
+// Observe records v on a histogram, with the current trace as exemplar.
+func Observe(ctx context.Context, o prometheus.Observer, v float64) {
+	if ex := exemplar(ctx); ex != nil {
+		if eo, ok := o.(prometheus.ExemplarObserver); ok {
+			eo.ObserveWithExemplar(v, ex)
+			return
+		}
+	}
+	o.Observe(v)
+}
+
+// Inc adds one to a counter, with the current trace as exemplar.
+func Inc(ctx context.Context, c prometheus.Counter) {
+	if ex := exemplar(ctx); ex != nil {
+		if ea, ok := c.(prometheus.ExemplarAdder); ok {
+			ea.AddWithExemplar(1, ex)
+			return
+		}
+	}
+	c.Inc()
+}
