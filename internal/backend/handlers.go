@@ -1,0 +1,120 @@
+package backend
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+)
+
+// getUser answers GET /api/user/{id}: validate, then the cache, then the database.
+// Validation comes first, although the seed's story checks the cache first, so that bad
+// input never reaches the cache or the database.
+func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	raw := r.PathValue("id")
+	s.tel.Logger.InfoContext(ctx, "Processing user request for ID: "+truncate(raw), "user_id", truncate(raw))
+	id, err := s.validateUserID(ctx, raw)
+	if err != nil {
+		s.fail(w, r, "user", err)
+		return
+	}
+	idText := strconv.FormatInt(id, 10)
+	trace.SpanFromContext(ctx).SetAttributes(semconv.UserID(idText))
+	subject, idAttr := "user "+idText, slog.Int64("user_id", id)
+
+	user, cache, err := fetch(ctx, s, s.users, id, subject, idAttr, func(ctx context.Context) (database.User, error) {
+		return callDB(ctx, s, opGetUser, subject, idAttr, func(ctx context.Context) (database.User, error) {
+			return s.db.GetUser(ctx, id)
+		})
+	})
+	if err != nil {
+		s.fail(w, r, subject, err)
+		return
+	}
+	telemetry.WriteJSON(w, http.StatusOK, UserResponse{User: user, Cache: cache})
+	s.tel.Logger.InfoContext(ctx, "User "+idText+" request completed", idAttr, "cache", cache)
+}
+
+// getProduct answers GET /api/product/{id}: the product from the cache or the database, then
+// its price. Pricing runs on every request (it is cheap and deterministic), so that the
+// cache holds database rows only and every product trace shows apply_pricing_rules.
+func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	raw := r.PathValue("id")
+	s.tel.Logger.InfoContext(ctx, "Processing product request for ID: "+truncate(raw), "product_id", truncate(raw))
+	id, err := s.validateProductID(ctx, raw)
+	if err != nil {
+		s.fail(w, r, "product", err)
+		return
+	}
+	idText := strconv.FormatInt(id, 10)
+	subject, idAttr := "product "+idText, slog.Int64("product_id", id)
+
+	product, cache, err := fetch(ctx, s, s.products, id, subject, idAttr, func(ctx context.Context) (database.Product, error) {
+		return callDB(ctx, s, opGetProduct, subject, idAttr, func(ctx context.Context) (database.Product, error) {
+			return s.db.GetProduct(ctx, id)
+		})
+	})
+	if err != nil {
+		s.fail(w, r, subject, err)
+		return
+	}
+	pricing, err := s.applyPricingRules(ctx, product)
+	if err != nil {
+		s.fail(w, r, subject, err)
+		return
+	}
+	telemetry.WriteJSON(w, http.StatusOK, ProductResponse{Product: product, Pricing: pricing, Cache: cache})
+	s.tel.Logger.InfoContext(ctx, "Product "+idText+" request completed", idAttr, "cache", cache)
+}
+
+// getData answers GET /api/data, the home page overview: two named queries, cached as one.
+func (s *Service) getData(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	s.tel.Logger.InfoContext(ctx, "Processing data request")
+	data, cache, err := fetch(ctx, s, s.data, struct{}{}, "data", slog.Attr{}, s.loadData)
+	if err != nil {
+		s.fail(w, r, "data", err)
+		return
+	}
+	data.Cache = cache
+	telemetry.WriteJSON(w, http.StatusOK, data)
+	s.tel.Logger.InfoContext(ctx, "Data request completed", "cache", cache)
+}
+
+// loadData runs the overview's two queries side by side: the page waits for the slower one,
+// not for both in turn.
+func (s *Service) loadData(ctx context.Context) (DataResponse, error) {
+	query := func(name string, params url.Values) (database.QueryResult, error) {
+		return callDB(ctx, s, opQuery, "query "+name, slog.String("query", name),
+			func(ctx context.Context) (database.QueryResult, error) { return s.db.Query(ctx, name, params) })
+	}
+	var top database.QueryResult
+	var topErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { top, topErr = query("top_products", url.Values{"limit": {"5"}}) })
+	categories, catErr := query("category_summary", nil)
+	wg.Wait()
+	if err := cmp.Or(topErr, catErr); err != nil {
+		return DataResponse{}, err
+	}
+	return DataResponse{TopProducts: rowsOrEmpty(top.Rows), Categories: rowsOrEmpty(categories.Rows)}, nil
+}
+
+// rowsOrEmpty makes "no rows" answer [] rather than null.
+func rowsOrEmpty(rows []map[string]any) []map[string]any {
+	if rows == nil {
+		return []map[string]any{}
+	}
+	return rows
+}

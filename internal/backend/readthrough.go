@@ -1,0 +1,88 @@
+package backend
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+)
+
+// Values of the "cache" field of the backend's answers and of its logs.
+const (
+	cacheHit  = "hit"
+	cacheMiss = "miss"
+)
+
+// readThrough puts a cache in front of a database call: hits answer from memory, concurrent
+// misses of one key share one call, and only successful answers are kept (a 404 or an error
+// is asked again next time, so a row created or a database recovered shows at once).
+type readThrough[K comparable, V any] struct {
+	cache   *lruCache[K, V]
+	flights flightGroup[K, V]
+	timeout time.Duration // of the shared database call
+}
+
+func newReadThrough[K comparable, V any](ttl time.Duration, size int, timeout time.Duration) *readThrough[K, V] {
+	return &readThrough[K, V]{cache: newLRUCache[K, V](ttl, size), timeout: timeout}
+}
+
+// fetch answers key from the cache or, on a miss, from load, and says which ("hit" or
+// "miss"). It counts and logs the lookup; subject ("user 123") names the key in the logs and
+// id is its log attribute (empty when there is none).
+func fetch[K comparable, V any](ctx context.Context, s *Service, rt *readThrough[K, V], key K,
+	subject string, id slog.Attr, load func(context.Context) (V, error)) (V, string, error) {
+	start := time.Now()
+	v, ok := rt.cache.get(key)
+	telemetry.Observe(ctx, s.metrics.cacheLookup, time.Since(start).Seconds())
+	span := trace.SpanFromContext(ctx)
+	if ok {
+		telemetry.Inc(ctx, s.metrics.cacheHit)
+		span.SetAttributes(attribute.String("app.cache", cacheHit))
+		s.tel.Logger.InfoContext(ctx, "Cache hit for "+subject, id, "cache", cacheHit)
+		return v, cacheHit, nil
+	}
+	telemetry.Inc(ctx, s.metrics.cacheMiss)
+	span.SetAttributes(attribute.String("app.cache", cacheMiss))
+	s.tel.Logger.InfoContext(ctx, "Cache miss for "+subject, id, "cache", cacheMiss)
+
+	v, shared, err := rt.flights.do(ctx, key, rt.timeout, func(ctx context.Context) (V, error) {
+		// A call that ended between the lookup above and now has filled the cache already.
+		if v, ok := rt.cache.get(key); ok {
+			return v, nil
+		}
+		v, err := load(ctx)
+		if err == nil {
+			rt.cache.add(key, v)
+		}
+		return v, err
+	})
+	if shared {
+		// The database call belongs to the trace of the request that started it; this
+		// trace says it waited for that call instead of making its own.
+		span.SetAttributes(attribute.Bool("app.cache.shared_load", true))
+	}
+	return v, cacheMiss, err
+}
+
+// callDB makes one database call, counting it by operation and outcome and logging it.
+func callDB[V any](ctx context.Context, s *Service, op, subject string, id slog.Attr,
+	call func(context.Context) (V, error)) (V, error) {
+	s.tel.Logger.InfoContext(ctx, "Calling database for "+subject, id, "operation", op)
+	v, err := call(ctx)
+	label, status := outcomeOf(err)
+	telemetry.Inc(ctx, s.metrics.databaseCalls.WithLabelValues(op, label))
+	switch {
+	case err == nil:
+	case label == callNotFound:
+		// A missing row is an answer, not a failure of the database.
+		s.tel.Logger.InfoContext(ctx, "Database has no "+subject, id, "operation", op, "status", label)
+	default:
+		s.tel.Logger.ErrorContext(ctx, "Database call for "+subject+" failed", id,
+			"operation", op, "status", label, "http_status", status, "error", err.Error())
+	}
+	return v, err
+}
