@@ -24,6 +24,7 @@ type TraceConfig struct {
 	Sampler            string // OTEL_TRACES_SAMPLER
 	SamplerArg         string // OTEL_TRACES_SAMPLER_ARG
 	ResourceAttributes string // OTEL_RESOURCE_ATTRIBUTES: k=v,k2=v2
+	ServiceName        string // OTEL_SERVICE_NAME: overrides service.name on spans only
 
 	// Exporter replaces the OTLP exporter; tests use an in-memory one.
 	Exporter sdktrace.SpanExporter
@@ -91,8 +92,12 @@ func newOTLPExporter(ctx context.Context, cfg TraceConfig) (sdktrace.SpanExporte
 }
 
 func newResource(cfg Config) (*resource.Resource, error) {
+	name := cfg.Service
+	if cfg.Trace.ServiceName != "" {
+		name = cfg.Trace.ServiceName
+	}
 	attrs := []attribute.KeyValue{
-		semconv.ServiceName(cfg.Service),
+		semconv.ServiceName(name),
 		semconv.ServiceVersion(cfg.Version),
 		semconv.DeploymentEnvironmentName(cfg.Environment),
 		// The seed and most dashboards still use the older key; carry both.

@@ -1,0 +1,155 @@
+package telemetry
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestSamplerFromEnvironmentNames(t *testing.T) {
+	cases := []struct {
+		name, arg string
+		wantDesc  string
+		wantErr   bool
+	}{
+		{"", "", "ParentBased{root:AlwaysOnSampler", false},
+		{"always_off", "", "AlwaysOffSampler", false},
+		{"traceidratio", "0.25", "TraceIDRatioBased{0.25}", false},
+		{"parentbased_traceidratio", "0.5", "ParentBased{root:TraceIDRatioBased{0.5}", false},
+		{"traceidratio", "2", "", true},
+		{"jaeger_remote", "", "", true},
+	}
+	for _, c := range cases {
+		s, err := parseSampler(c.name, c.arg)
+		if c.wantErr {
+			if err == nil {
+				t.Errorf("%s/%s: want an error", c.name, c.arg)
+			}
+			continue
+		}
+		if err != nil || !strings.HasPrefix(s.Description(), c.wantDesc) {
+			t.Errorf("%s/%s: got %v, %v; want %s", c.name, c.arg, s, err, c.wantDesc)
+		}
+	}
+}
+
+func TestResourceKeepsServiceNameAndAddsUserAttributes(t *testing.T) {
+	res, err := newResource(Config{Service: "backend", Version: "1.2.3", Environment: "prod",
+		Trace: TraceConfig{ResourceAttributes: "team=pillars, service.name=wrong"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, kv := range res.Attributes() {
+		got[string(kv.Key)] = kv.Value.Emit()
+	}
+	want := map[string]string{"service.name": "backend", "service.version": "1.2.3",
+		"deployment.environment": "prod", "deployment.environment.name": "prod", "team": "pillars"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if _, err := parseResourceAttributes("novalue"); err == nil {
+		t.Error("a malformed OTEL_RESOURCE_ATTRIBUTES must be an error")
+	}
+}
+
+// A real OTLP/HTTP round trip: spans reach the endpoint named by OTEL_EXPORTER_OTLP_ENDPOINT
+// as a protobuf ExportTraceServiceRequest with the service's resource.
+func TestSpansAreExportedOverOTLPHTTP(t *testing.T) {
+	var got atomic.Pointer[collectortrace.ExportTraceServiceRequest]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/traces" {
+			http.NotFound(w, r)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		req := &collectortrace.ExportTraceServiceRequest{}
+		if err := proto.Unmarshal(b, req); err == nil {
+			got.Store(req)
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	tel, err := New(context.Background(), Config{Service: "database", Version: "v", Environment: "e",
+		Trace: TraceConfig{Endpoint: srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tel.Tracer.Start(context.Background(), "database_get_user")
+	span.End()
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	req := got.Load()
+	if req == nil || len(req.ResourceSpans) != 1 {
+		t.Fatalf("no spans exported: %v", req)
+	}
+	rs := req.ResourceSpans[0]
+	var service string
+	for _, kv := range rs.Resource.Attributes {
+		if kv.Key == "service.name" {
+			service = kv.Value.GetStringValue()
+		}
+	}
+	if service != "database" || rs.ScopeSpans[0].Spans[0].Name != "database_get_user" {
+		t.Errorf("exported %s / %s", service, rs.ScopeSpans[0].Spans[0].Name)
+	}
+}
+
+func TestClientSpanPropagatesAndMarksFailures(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tel, err := New(context.Background(), Config{Service: "backend", Trace: TraceConfig{Exporter: exp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.Header.Get("traceparent"))
+		WriteJSON(w, http.StatusNotFound, ErrorBody{Error: "user 9 does not exist", Status: 404})
+	}))
+	defer srv.Close()
+	ctx, parent := tel.Tracer.Start(context.Background(), "backend_get_user")
+	var v map[string]any
+	err = tel.NewClient().GetJSON(ctx, "/db/user/{id}", srv.URL+"/db/user/9", &v)
+	parent.End()
+	if StatusOf(err) != http.StatusNotFound || !strings.Contains(err.Error(), "user 9 does not exist") {
+		t.Errorf("err = %v (status %d), want the callee's 404 and message", err, StatusOf(err))
+	}
+	_ = tel.Flush(context.Background())
+	var client tracetest.SpanStub
+	for _, s := range exp.GetSpans() {
+		if s.SpanKind == trace.SpanKindClient {
+			client = s
+		}
+	}
+	if client.Name != "GET /db/user/{id}" || client.Parent.SpanID() != parent.SpanContext().SpanID() {
+		t.Fatalf("client span %q parent %s", client.Name, client.Parent.SpanID())
+	}
+	if client.Status.Code != codes.Error {
+		t.Error("a 404 answer must mark the CLIENT span as error")
+	}
+	tp, _ := seen.Load().(string)
+	if !strings.Contains(tp, client.SpanContext.TraceID().String()+"-"+client.SpanContext.SpanID().String()) {
+		t.Errorf("traceparent %q does not carry the client span", tp)
+	}
+
+	// A refused connection is an error the caller can see, with an error span.
+	srv.Close()
+	if err := tel.NewClient().GetJSON(context.Background(), "/db/user/{id}", srv.URL+"/db/user/9", &v); err == nil {
+		t.Error("calling a closed server succeeded")
+	}
+	_ = tel.Shutdown(context.Background())
+}
