@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+)
+
+// commonOptions are shared by every service command.
+type commonOptions struct {
+	environment     string
+	logLevel        string
+	lokiURL         string
+	lokiBatchWait   time.Duration
+	lokiBuffer      int
+	lokiRetries     int
+	shutdownTimeout time.Duration
+}
+
+func (o *commonOptions) register(f *flags) {
+	f.String(&o.environment, "environment", "development", "deployment.environment of spans and the environment label of logs")
+	f.String(&o.logLevel, "log-level", "info", "lowest log level written: debug, info, warn, error")
+	f.String(&o.lokiURL, "loki-url", "", "Loki push URL, e.g. http://127.0.0.1:3100/loki/api/v1/push; empty ships no logs")
+	f.Duration(&o.lokiBatchWait, "loki-batch-wait", time.Second, "longest a log line waits before it is pushed")
+	f.Int(&o.lokiBuffer, "loki-buffer", 10000, "log lines held while Loki is slow or down; more are dropped and counted")
+	f.Int(&o.lokiRetries, "loki-retries", 5, "retries of a failed push, with exponential backoff")
+	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "time given to in-flight requests on SIGINT/SIGTERM")
+}
+
+// telemetryConfig builds one service's telemetry settings from the flags and the standard
+// OTEL_* variables. serviceNameOverride is false in `all`, where one OTEL_SERVICE_NAME would
+// wrongly give three services one name.
+func (o *commonOptions) telemetryConfig(service string, getenv func(string) string, stdout interface {
+	Write([]byte) (int, error)
+}, serviceNameOverride bool) (telemetry.Config, error) {
+	level, err := parseLevel(o.logLevel)
+	if err != nil {
+		return telemetry.Config{}, err
+	}
+	tc := telemetry.TraceConfig{
+		Disabled:           strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true"),
+		Endpoint:           getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		TracesEndpoint:     getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+		Protocol:           firstNonEmpty(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL")),
+		Sampler:            getenv("OTEL_TRACES_SAMPLER"),
+		SamplerArg:         getenv("OTEL_TRACES_SAMPLER_ARG"),
+		ResourceAttributes: getenv("OTEL_RESOURCE_ATTRIBUTES"),
+	}
+	if serviceNameOverride {
+		tc.ServiceName = getenv("OTEL_SERVICE_NAME")
+	}
+	return telemetry.Config{
+		Service:     service,
+		Version:     version(),
+		Environment: o.environment,
+		Trace:       tc,
+		Loki: telemetry.LokiConfig{
+			URL:       o.lokiURL,
+			BatchWait: o.lokiBatchWait,
+			Buffer:    o.lokiBuffer,
+			Retries:   o.lokiRetries,
+		},
+		LogLevel: level,
+		Stdout:   stdout,
+	}, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", s)}
+	}
+	return l, nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+type frontendOptions struct {
+	addr           string
+	backendURL     string
+	backendTimeout time.Duration
+	trafficRate    float64
+	trafficUsers   int
+}
+
+// register adds the frontend's flags. In `all` the backend is in the same process and its URL
+// comes from its listener, so --backend-url exists only for the standalone command.
+func (o *frontendOptions) register(f *flags, defaultRate float64, standalone bool) {
+	f.String(&o.addr, "frontend-addr", "127.0.0.1:8001", "frontend listen address")
+	if standalone {
+		f.String(&o.backendURL, "backend-url", "http://127.0.0.1:8002", "backend base URL")
+	}
+	f.Duration(&o.backendTimeout, "backend-timeout", 5*time.Second, "deadline of one backend call")
+	f.Float(&o.trafficRate, "traffic-rate", defaultRate, "built-in traffic, requests per second; 0 turns it off")
+	f.Int(&o.trafficUsers, "traffic-users", 200, "simulated visitors the built-in traffic draws from")
+}
+
+type backendOptions struct {
+	addr            string
+	databaseURL     string
+	cacheTTL        time.Duration
+	cacheSize       int
+	databaseTimeout time.Duration
+}
+
+func (o *backendOptions) register(f *flags, standalone bool) {
+	f.String(&o.addr, "backend-addr", "127.0.0.1:8002", "backend listen address")
+	if standalone {
+		f.String(&o.databaseURL, "database-url", "http://127.0.0.1:8003", "database service base URL")
+	}
+	f.Duration(&o.cacheTTL, "cache-ttl", 30*time.Second, "how long a successful answer stays cached")
+	f.Int(&o.cacheSize, "cache-size", 10000, "cache entries kept at most (least recently used evicted)")
+	f.Duration(&o.databaseTimeout, "database-timeout", 2*time.Second, "deadline of one database call")
+}
+
+type databaseOptions struct {
+	addr               string
+	dbPath             string
+	slowQueryThreshold time.Duration
+	queryLatency       time.Duration
+	queryJitter        time.Duration
+	queryErrorRate     float64
+}
+
+func (o *databaseOptions) register(f *flags) {
+	f.String(&o.addr, "database-addr", "127.0.0.1:8003", "database service listen address")
+	f.String(&o.dbPath, "db-path", "pillars.db", "SQLite file, created and seeded on first start")
+	f.Duration(&o.slowQueryThreshold, "slow-query-threshold", 100*time.Millisecond, "queries slower than this are counted and logged as slow")
+	f.Duration(&o.queryLatency, "query-latency", 0, "fault: latency added to every query (also settable at runtime: PUT /admin/faults)")
+	f.Duration(&o.queryJitter, "query-jitter", 0, "fault: random extra latency, uniform in [0, jitter)")
+	f.Float(&o.queryErrorRate, "query-error-rate", 0, "fault: share of queries that fail, 0..1")
+}
