@@ -1,0 +1,186 @@
+package frontend
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
+)
+
+// fakeBackend serves the backend's API (internal/backend/api.go) on a loopback port, and can
+// be told to fail: answer a status, be slow, or be gone.
+type fakeBackend struct {
+	*httptest.Server
+	status int           // non-zero: every /api call answers this status with a JSON error
+	delay  time.Duration // every /api call waits this long (or until its caller gives up)
+
+	mu       sync.Mutex
+	requests []*http.Request // what each /api call carried (headers and path)
+}
+
+func newFakeBackend(t testing.TB, status int, delay time.Duration) *fakeBackend {
+	t.Helper()
+	fb := &fakeBackend{status: status, delay: delay}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/user/{id}", fb.api(func(r *http.Request) any {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		return map[string]any{
+			"user":  map[string]any{"id": id, "name": "User " + r.PathValue("id"), "tier": "gold"},
+			"cache": "miss",
+		}
+	}))
+	mux.HandleFunc("GET /api/product/{id}", fb.api(func(r *http.Request) any {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		return map[string]any{
+			"product": map[string]any{"id": id, "name": "Product " + r.PathValue("id"), "price_cents": 1999},
+			"pricing": map[string]any{"list_price_cents": 1999, "final_price_cents": 2159, "rule": "none"},
+			"cache":   "hit",
+		}
+	}))
+	mux.HandleFunc("GET /api/data", fb.api(func(*http.Request) any {
+		return map[string]any{
+			"top_products": []any{
+				map[string]any{"id": 7, "name": "Walnut <desk>"},
+				map[string]any{"id": 42, "name": "Lamp"},
+			},
+			"categories": []any{map[string]any{"name": "furniture", "products": 12}},
+			"cache":      "miss",
+		}
+	}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+	})
+	fb.Server = httptest.NewServer(mux)
+	t.Cleanup(fb.Close)
+	return fb
+}
+
+func (fb *fakeBackend) api(answer func(*http.Request) any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		fb.mu.Lock()
+		fb.requests = append(fb.requests, r.Clone(context.Background()))
+		fb.mu.Unlock()
+		if fb.delay > 0 {
+			select {
+			case <-time.After(fb.delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if fb.status != 0 {
+			w.WriteHeader(fb.status)
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"error": "fake backend says " + strconv.Itoa(fb.status), "status": fb.status,
+			})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(answer(r))
+	}
+}
+
+func (fb *fakeBackend) received() []*http.Request {
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	return append([]*http.Request(nil), fb.requests...)
+}
+
+// testFrontend is a frontend on a loopback port, with its recorded telemetry.
+type testFrontend struct {
+	*httptest.Server
+	tel *telemetrytest.Recorder
+	svc *Service
+}
+
+func newTestFrontend(t testing.TB, backendURL string, cfg Config) *testFrontend {
+	t.Helper()
+	tel := telemetrytest.New(t, "frontend")
+	svc, err := New(t.Context(), cfg, tel.Telemetry, backend.NewClient(backendURL, tel.NewClient()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	srv := httptest.NewServer(svc.Handler())
+	t.Cleanup(srv.Close)
+	return &testFrontend{Server: srv, tel: tel, svc: svc}
+}
+
+// get requests path with the given Accept header (none when empty).
+func get(t testing.TB, c *http.Client, url, accept string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// traceResponse splits a traceresponse header into trace id and span id.
+func traceResponse(t testing.TB, h http.Header) (traceID, spanID string) {
+	t.Helper()
+	v := h.Get("traceresponse")
+	parts := strings.Split(v, "-")
+	if len(parts) != 4 || parts[0] != "00" || len(parts[1]) != 32 || len(parts[2]) != 16 {
+		t.Fatalf("traceresponse %q: want 00-<32 hex>-<16 hex>-<flags>", v)
+	}
+	return parts[1], parts[2]
+}
+
+// eventually retries check until it passes or 5 s have gone by: the middleware counts a
+// request and ends its span after the answer may have reached the client.
+func eventually(t testing.TB, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("%s: %v", what, t.Context().Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// scrapeOpenMetrics returns the lines of /metrics in the OpenMetrics format, the one that
+// carries exemplars.
+func scrapeOpenMetrics(t testing.TB, baseURL string) []string {
+	t.Helper()
+	resp, body := get(t, http.DefaultClient, baseURL+"/metrics", "application/openmetrics-text; version=1.0.0")
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/openmetrics-text") {
+		t.Fatalf("/metrics answered %q, want OpenMetrics", resp.Header.Get("Content-Type"))
+	}
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(string(body)))
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}

@@ -1,0 +1,158 @@
+package frontend
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+)
+
+// The frontend's JSON answers: the backend's payload with the trace id of this request next to
+// it, so a user can look the request up without reading headers.
+type (
+	userAnswer struct {
+		backend.UserResponse
+		TraceID string `json:"trace_id"`
+	}
+	productAnswer struct {
+		backend.ProductResponse
+		TraceID string `json:"trace_id"`
+	}
+	homeAnswer struct {
+		backend.DataResponse
+		TraceID string `json:"trace_id"`
+	}
+)
+
+// serveUser answers GET /user/{id}. The id goes to the backend as typed: judging it is the
+// backend's job (validate_user_id), and its 400 passes through.
+func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	idAttr := slog.String("user_id", id)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("app.user.id", id))
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching user "+id, idAttr)
+
+	resp, err := callBackend(s, r, "/api/user/{id}", idAttr, func(ctx context.Context) (backend.UserResponse, error) {
+		return s.be.GetUser(ctx, id)
+	})
+	if err != nil {
+		s.fail(w, r, "User "+id+" fetch failed", idAttr, err)
+		return
+	}
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "User "+id+" fetch completed", idAttr, slog.String("cache", resp.Cache))
+	telemetry.WriteJSON(w, http.StatusOK, userAnswer{UserResponse: resp, TraceID: traceID(ctx)})
+}
+
+// serveProduct answers GET /product/{id}: the product with its price after the pricing rules.
+func (s *Service) serveProduct(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	idAttr := slog.String("product_id", id)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("app.product.id", id))
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching product "+id, idAttr)
+
+	resp, err := callBackend(s, r, "/api/product/{id}", idAttr, func(ctx context.Context) (backend.ProductResponse, error) {
+		return s.be.GetProduct(ctx, id)
+	})
+	if err != nil {
+		s.fail(w, r, "Product "+id+" fetch failed", idAttr, err)
+		return
+	}
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Product "+id+" fetch completed", idAttr,
+		slog.String("cache", resp.Cache), slog.Int64("final_price_cents", resp.Pricing.FinalPriceCents))
+	telemetry.WriteJSON(w, http.StatusOK, productAnswer{ProductResponse: resp, TraceID: traceID(ctx)})
+}
+
+// serveHome answers GET /: the backend's overview, as JSON or, for a browser, as a page.
+func (s *Service) serveHome(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	s.tel.Logger.InfoContext(ctx, "Loading home page")
+	// The answer depends on Accept: caches must keep the two variants apart.
+	w.Header().Add("Vary", "Accept")
+
+	data, err := callBackend(s, r, "/api/data", slog.Attr{}, func(ctx context.Context) (backend.DataResponse, error) {
+		return s.be.GetData(ctx)
+	})
+	if err != nil {
+		s.fail(w, r, "Home page load failed", slog.Attr{}, err)
+		return
+	}
+	html := prefersHTML(r.Header.Get("Accept"))
+	s.tel.Logger.InfoContext(ctx, "Home page loaded", "cache", data.Cache, "html", html)
+	if html {
+		s.renderHome(w, r, data)
+		return
+	}
+	telemetry.WriteJSON(w, http.StatusOK, homeAnswer{DataResponse: data, TraceID: traceID(ctx)})
+}
+
+// callBackend runs one backend call under the backend timeout, with a log line before and after
+// it (the CLIENT span itself comes from the backend client). On failure it returns the
+// classified failure.
+func callBackend[T any](s *Service, r *http.Request, route string, idAttr slog.Attr, call func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.BackendTimeout)
+	defer cancel()
+	routeAttr := slog.String("route", route)
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Calling backend", routeAttr, idAttr)
+	start := time.Now()
+	v, err := call(ctx)
+	elapsed := slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)
+	if err != nil {
+		f := classifyBackendError(r.Context(), ctx, s.cfg.BackendTimeout, err)
+		return v, &backendCallError{failure: f, cause: err, route: route, elapsed: elapsed}
+	}
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Backend call completed", routeAttr, idAttr, elapsed)
+	return v, nil
+}
+
+// backendCallError carries a classified failure with what the error log needs.
+type backendCallError struct {
+	failure
+	cause   error
+	route   string
+	elapsed slog.Attr
+}
+
+func (e *backendCallError) Error() string { return e.err.Error() }
+func (e *backendCallError) Unwrap() error { return e.cause }
+
+// fail answers a failed request: one log line with the whole context (what failed, the backend
+// call, both statuses, the error type and the underlying error), the error counter, and the
+// JSON error through WriteError.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, msg string, idAttr slog.Attr, err error) {
+	ctx := r.Context()
+	f, ok := err.(*backendCallError)
+	if !ok {
+		f = &backendCallError{
+			failure: failure{status: http.StatusInternalServerError, kind: errInternal, err: err},
+			cause:   err,
+		}
+	}
+	level := slog.LevelWarn
+	if f.status >= 500 {
+		level = slog.LevelError
+	}
+	s.tel.Logger.LogAttrs(ctx, level, msg, idAttr,
+		slog.Int("status", f.status),
+		slog.Int("backend_status", f.backendStatus),
+		slog.String("error_type", string(f.kind)),
+		slog.String("route", f.route),
+		f.elapsed,
+		slog.String("error", f.cause.Error()))
+	if f.kind != "" {
+		s.metrics.countError(ctx, f.kind)
+	}
+	s.tel.WriteError(w, r, f.status, f.err)
+}
+
+// traceID is the id of the request's trace, as shown in answers.
+func traceID(ctx context.Context) string {
+	return trace.SpanContextFromContext(ctx).TraceID().String()
+}

@@ -1,0 +1,129 @@
+// Package frontend is the pillars frontend service (:8001): the entry point of every trace.
+// It answers GET /, /user/{id} and /product/{id} by calling the backend, maps the backend's
+// failures to fitting 4xx/5xx answers, counts distinct active visitors, and carries the
+// traffic generator that makes the whole system produce realistic telemetry on its own.
+package frontend
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+)
+
+// Config is the frontend's configuration, filled by cmd. Zero values take the defaults.
+type Config struct {
+	// BackendTimeout bounds each call to the backend (default 5s); past it the answer is 504.
+	BackendTimeout time.Duration
+	// ActiveWindow is how recently a visitor must have been seen to count in
+	// frontend_active_users (default 1m).
+	ActiveWindow time.Duration
+	// MaxVisitors bounds the memory of the active-visitor tracker (default 100000); past it
+	// the least recently seen visitor is forgotten.
+	MaxVisitors int
+	// MaxUserID and MaxProductID are the seeded id ranges (defaults 5000 and 1000), used for
+	// the links of the home page.
+	MaxUserID    int64
+	MaxProductID int64
+}
+
+// Defaults of Config, the seeded id ranges of the contract among them.
+const (
+	DefaultBackendTimeout = 5 * time.Second
+	DefaultActiveWindow   = time.Minute
+	DefaultMaxVisitors    = 100_000
+	DefaultMaxUserID      = 5000
+	DefaultMaxProductID   = 1000
+)
+
+func (c Config) withDefaults() Config {
+	if c.BackendTimeout <= 0 {
+		c.BackendTimeout = DefaultBackendTimeout
+	}
+	if c.ActiveWindow <= 0 {
+		c.ActiveWindow = DefaultActiveWindow
+	}
+	if c.MaxVisitors <= 0 {
+		c.MaxVisitors = DefaultMaxVisitors
+	}
+	if c.MaxUserID <= 0 {
+		c.MaxUserID = DefaultMaxUserID
+	}
+	if c.MaxProductID <= 0 {
+		c.MaxProductID = DefaultMaxProductID
+	}
+	return c
+}
+
+// Service is the frontend: its handlers, metrics and visitor tracker.
+type Service struct {
+	cfg       Config
+	tel       *telemetry.Telemetry
+	be        *backend.Client
+	metrics   *metrics
+	visitors  *visitorTracker
+	health    *telemetry.Health
+	home      *template.Template
+	homeLinks homeLinks
+
+	stopPruner context.CancelFunc
+	prunerDone chan struct{}
+}
+
+// New builds the frontend on top of a backend client. It starts the background pruner of
+// the visitor tracker, which runs until Close or until ctx is cancelled, and leaves the
+// service ready.
+func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry, be *backend.Client) (*Service, error) {
+	if tel == nil || be == nil {
+		return nil, errors.New("frontend: telemetry and backend client are required")
+	}
+	cfg = cfg.withDefaults()
+	home, err := parseHomeTemplate()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg:       cfg,
+		tel:       tel,
+		be:        be,
+		visitors:  newVisitorTracker(cfg.ActiveWindow, cfg.MaxVisitors),
+		home:      home,
+		homeLinks: newHomeLinks(cfg.MaxUserID, cfg.MaxProductID),
+		// Health checks use a plain client: probing the backend every few seconds must not
+		// fill the trace store.
+		health: tel.NewHealth(telemetry.Dependency{
+			Name:  "backend",
+			Check: telemetry.CheckURL(&http.Client{Timeout: time.Second}, be.Healthz()),
+		}),
+		prunerDone: make(chan struct{}),
+	}
+	s.metrics = newMetrics(tel.Registry, s.visitors)
+	pctx, cancel := context.WithCancel(ctx)
+	s.stopPruner = cancel
+	go func() {
+		defer close(s.prunerDone)
+		s.visitors.pruneEvery(pctx, pruneInterval(cfg.ActiveWindow))
+	}()
+	s.health.SetReady(true)
+	return s, nil
+}
+
+// pruneInterval frees forgotten visitors a few times per window, so memory follows the
+// active population even when nobody scrapes the gauge.
+func pruneInterval(window time.Duration) time.Duration {
+	return max(window/6, time.Second)
+}
+
+// SetReady flips /ready (false while shutting down).
+func (s *Service) SetReady(ready bool) { s.health.SetReady(ready) }
+
+// Close stops the background pruner.
+func (s *Service) Close() error {
+	s.stopPruner()
+	<-s.prunerDone
+	return nil
+}
