@@ -1,4 +1,4 @@
-package telemetry
+package telemetry_test
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
 type lockedBuffer struct {
@@ -36,13 +38,13 @@ func (l *lockedBuffer) String() string {
 }
 
 // newInstrumented serves a tiny mux through Instrument on a real loopback server.
-func newInstrumented(t *testing.T) (*Telemetry, *tracetest.InMemoryExporter, *lockedBuffer, *httptest.Server) {
+func newInstrumented(t *testing.T) (*telemetry.Telemetry, *tracetest.InMemoryExporter, *lockedBuffer, *httptest.Server) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	logs := &lockedBuffer{}
-	tel, err := New(context.Background(), Config{
+	tel, err := telemetry.New(context.Background(), telemetry.Config{
 		Service: "frontend", Version: "test", Environment: "test",
-		Trace: TraceConfig{Exporter: exp}, LogLevel: slog.LevelDebug, Stdout: logs,
+		Trace: telemetry.TraceConfig{Exporter: exp}, LogLevel: slog.LevelDebug, Stdout: logs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -50,14 +52,14 @@ func newInstrumented(t *testing.T) (*Telemetry, *tracetest.InMemoryExporter, *lo
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /user/{id}", func(w http.ResponseWriter, r *http.Request) {
 		tel.Logger.InfoContext(r.Context(), "Fetching user "+r.PathValue("id"))
-		WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id")})
+		telemetry.WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id")})
 	})
 	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("kaboom") })
 	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
 		tel.WriteError(w, r, http.StatusBadGateway, errors.New("backend answered 500"))
 	})
-	mux.Handle("GET /metrics", MetricsHandler(tel.Registry))
-	srv := httptest.NewServer(tel.Instrument(mux, SpanNames{"GET /user/{id}": "frontend_get_user"}))
+	mux.Handle("GET /metrics", telemetry.MetricsHandler(tel.Registry))
+	srv := httptest.NewServer(tel.Instrument(mux, telemetry.SpanNames{"GET /user/{id}": "frontend_get_user"}))
 	t.Cleanup(func() { srv.Close(); _ = tel.Shutdown(context.Background()) })
 	return tel, exp, logs, srv
 }
@@ -148,7 +150,7 @@ func TestUnknownRouteWrongMethodAndPanicAnswerJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var body ErrorBody
+			var body telemetry.ErrorBody
 			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 				t.Fatalf("not a JSON error: %v", err)
 			}
