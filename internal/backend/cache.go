@@ -67,10 +67,15 @@ func (c *lruCache[K, V]) add(key K, value V) {
 		c.pushFront(e)
 		return
 	}
+	var e *lruEntry[K, V]
 	if len(c.items) >= c.size {
-		c.remove(c.root.prev)
+		// Full: the least recently used entry goes, and its node is reused for the new one.
+		e = c.root.prev
+		c.remove(e)
+		*e = lruEntry[K, V]{key: key, value: value, expires: expires}
+	} else {
+		e = &lruEntry[K, V]{key: key, value: value, expires: expires}
 	}
-	e := &lruEntry[K, V]{key: key, value: value, expires: expires}
 	c.items[key] = e
 	c.pushFront(e)
 }

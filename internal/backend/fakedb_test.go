@@ -30,7 +30,7 @@ type fakeCall struct {
 	traceparent string
 }
 
-func newFakeDB(t *testing.T) *fakeDB {
+func newFakeDB(t testing.TB) *fakeDB {
 	t.Helper()
 	f := &fakeDB{}
 	mux := http.NewServeMux()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -29,17 +30,21 @@ func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	idText := strconv.FormatInt(id, 10)
-	trace.SpanFromContext(ctx).SetAttributes(semconv.UserID(idText))
 	subject, idAttr := "user "+idText, slog.Int64("user_id", id)
 
-	user, cache, err := fetch(ctx, s, s.users, id, subject, idAttr, func(ctx context.Context) (database.User, error) {
-		return callDB(ctx, s, opGetUser, subject, idAttr, func(ctx context.Context) (database.User, error) {
-			return s.db.GetUser(ctx, id)
+	user, hit := cached(ctx, s, s.users, id, subject, idAttr)
+	cache := cacheState(hit)
+	trace.SpanFromContext(ctx).SetAttributes(semconv.UserID(idText), attribute.String("app.cache", cache))
+	if !hit {
+		user, err = loadShared(ctx, s.users, id, func(ctx context.Context) (database.User, error) {
+			return callDB(ctx, s, opGetUser, subject, idAttr, func(ctx context.Context) (database.User, error) {
+				return s.db.GetUser(ctx, id)
+			})
 		})
-	})
-	if err != nil {
-		s.fail(w, r, subject, err)
-		return
+		if err != nil {
+			s.fail(w, r, subject, err)
+			return
+		}
 	}
 	telemetry.WriteJSON(w, http.StatusOK, UserResponse{User: user, Cache: cache})
 	s.tel.Logger.InfoContext(ctx, "User "+idText+" request completed", idAttr, "cache", cache)
@@ -60,14 +65,19 @@ func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
 	idText := strconv.FormatInt(id, 10)
 	subject, idAttr := "product "+idText, slog.Int64("product_id", id)
 
-	product, cache, err := fetch(ctx, s, s.products, id, subject, idAttr, func(ctx context.Context) (database.Product, error) {
-		return callDB(ctx, s, opGetProduct, subject, idAttr, func(ctx context.Context) (database.Product, error) {
-			return s.db.GetProduct(ctx, id)
+	product, hit := cached(ctx, s, s.products, id, subject, idAttr)
+	cache := cacheState(hit)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Int64("app.product.id", id), attribute.String("app.cache", cache))
+	if !hit {
+		product, err = loadShared(ctx, s.products, id, func(ctx context.Context) (database.Product, error) {
+			return callDB(ctx, s, opGetProduct, subject, idAttr, func(ctx context.Context) (database.Product, error) {
+				return s.db.GetProduct(ctx, id)
+			})
 		})
-	})
-	if err != nil {
-		s.fail(w, r, subject, err)
-		return
+		if err != nil {
+			s.fail(w, r, subject, err)
+			return
+		}
 	}
 	pricing, err := s.applyPricingRules(ctx, product)
 	if err != nil {
@@ -82,10 +92,15 @@ func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
 func (s *Service) getData(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	s.tel.Logger.InfoContext(ctx, "Processing data request")
-	data, cache, err := fetch(ctx, s, s.data, struct{}{}, "data", slog.Attr{}, s.loadData)
-	if err != nil {
-		s.fail(w, r, "data", err)
-		return
+	data, hit := cached(ctx, s, s.data, struct{}{}, "data", slog.Attr{})
+	cache := cacheState(hit)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("app.cache", cache))
+	if !hit {
+		var err error
+		if data, err = loadShared(ctx, s.data, struct{}{}, s.loadData); err != nil {
+			s.fail(w, r, "data", err)
+			return
+		}
 	}
 	data.Cache = cache
 	telemetry.WriteJSON(w, http.StatusOK, data)
@@ -109,6 +124,13 @@ func (s *Service) loadData(ctx context.Context) (DataResponse, error) {
 		return DataResponse{}, err
 	}
 	return DataResponse{TopProducts: rowsOrEmpty(top.Rows), Categories: rowsOrEmpty(categories.Rows)}, nil
+}
+
+func cacheState(hit bool) string {
+	if hit {
+		return cacheHit
+	}
+	return cacheMiss
 }
 
 // rowsOrEmpty makes "no rows" answer [] rather than null.

@@ -30,27 +30,32 @@ func newReadThrough[K comparable, V any](ttl time.Duration, size int, timeout ti
 	return &readThrough[K, V]{cache: newLRUCache[K, V](ttl, size), timeout: timeout}
 }
 
-// fetch answers key from the cache or, on a miss, from load, and says which ("hit" or
-// "miss"). It counts and logs the lookup; subject ("user 123") names the key in the logs and
-// id is its log attribute (empty when there is none).
-func fetch[K comparable, V any](ctx context.Context, s *Service, rt *readThrough[K, V], key K,
-	subject string, id slog.Attr, load func(context.Context) (V, error)) (V, string, error) {
+// cached looks key up in the cache, counting and logging the lookup: subject ("user 123")
+// names the key in the logs and id is its log attribute (empty when there is none).
+//
+// A miss goes on with loadShared. The two are apart so that a hit, the hot path, does not
+// even build the closure that a load needs.
+func cached[K comparable, V any](ctx context.Context, s *Service, rt *readThrough[K, V], key K,
+	subject string, id slog.Attr) (V, bool) {
 	start := time.Now()
 	v, ok := rt.cache.get(key)
 	telemetry.Observe(ctx, s.metrics.cacheLookup, time.Since(start).Seconds())
-	span := trace.SpanFromContext(ctx)
 	if ok {
 		telemetry.Inc(ctx, s.metrics.cacheHit)
-		span.SetAttributes(attribute.String("app.cache", cacheHit))
 		s.tel.Logger.InfoContext(ctx, "Cache hit for "+subject, id, "cache", cacheHit)
-		return v, cacheHit, nil
+		return v, true
 	}
 	telemetry.Inc(ctx, s.metrics.cacheMiss)
-	span.SetAttributes(attribute.String("app.cache", cacheMiss))
 	s.tel.Logger.InfoContext(ctx, "Cache miss for "+subject, id, "cache", cacheMiss)
+	return v, false
+}
 
+// loadShared loads key after a miss, sharing the load with every concurrent miss of the same
+// key, and caches a successful result.
+func loadShared[K comparable, V any](ctx context.Context, rt *readThrough[K, V], key K,
+	load func(context.Context) (V, error)) (V, error) {
 	v, shared, err := rt.flights.do(ctx, key, rt.timeout, func(ctx context.Context) (V, error) {
-		// A call that ended between the lookup above and now has filled the cache already.
+		// A load that ended between the caller's lookup and now has filled the cache already.
 		if v, ok := rt.cache.get(key); ok {
 			return v, nil
 		}
@@ -62,10 +67,10 @@ func fetch[K comparable, V any](ctx context.Context, s *Service, rt *readThrough
 	})
 	if shared {
 		// The database call belongs to the trace of the request that started it; this
-		// trace says it waited for that call instead of making its own.
-		span.SetAttributes(attribute.Bool("app.cache.shared_load", true))
+		// trace says that it waited for that call instead of making its own.
+		trace.SpanFromContext(ctx).SetAttributes(attribute.Bool("app.cache.shared_load", true))
 	}
-	return v, cacheMiss, err
+	return v, err
 }
 
 // callDB makes one database call, counting it by operation and outcome and logging it.

@@ -17,8 +17,8 @@ func TestUserRequestIsOneTraceWithValidationAndDatabaseCall(t *testing.T) {
 	h := startBackend(t, newFakeDB(t), Config{})
 
 	a := h.get(t, "/api/user/123")
-	if a.status != http.StatusOK {
-		t.Fatalf("status %d, body %s", a.status, a.body)
+	if a.status != http.StatusOK || a.traceID == "" {
+		t.Fatalf("status %d, trace id %q, body %s; want 200 with a traceresponse header", a.status, a.traceID, a.body)
 	}
 	got := decode[UserResponse](t, a)
 	if got.User.ID != 123 || got.User.Name != "User 123" || got.Cache != cacheMiss {

@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
@@ -71,18 +70,18 @@ func quoteInput(raw string) string {
 // validateUserID is the seed's validate_user_id span: parseID, traced and timed.
 func (s *Service) validateUserID(ctx context.Context, raw string) (int64, error) {
 	start := time.Now()
-	ctx, span := s.tel.Tracer.Start(ctx, "validate_user_id",
-		trace.WithAttributes(attribute.String("app.user.id.input", truncate(raw))))
+	ctx, span := s.tel.Tracer.Start(ctx, "validate_user_id")
 	defer span.End()
 	id, err := parseID("user", raw)
 	telemetry.Observe(ctx, s.metrics.validateUser, time.Since(start).Seconds())
 	if err != nil {
-		span.SetAttributes(attribute.Bool("app.validation.valid", false), semconv.ErrorTypeKey.String("invalid_id"))
+		span.SetAttributes(attribute.String("app.user.id.input", truncate(raw)),
+			attribute.Bool("app.validation.valid", false), semconv.ErrorTypeKey.String("invalid_id"))
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 		return 0, err
 	}
-	span.SetAttributes(attribute.Bool("app.validation.valid", true), semconv.UserID(strconv.FormatInt(id, 10)))
+	span.SetAttributes(attribute.String("app.user.id.input", raw), attribute.Bool("app.validation.valid", true))
 	return id, nil
 }
 

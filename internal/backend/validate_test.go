@@ -1,0 +1,60 @@
+package backend
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestParseID(t *testing.T) {
+	cases := []struct {
+		raw     string
+		want    int64
+		wantErr string // part of the message; "" for a valid id
+	}{
+		{"1", 1, ""},
+		{"123", 123, ""},
+		{"5000", 5000, ""},
+		{"007", 7, ""},
+		{"2147483647", 2147483647, ""},
+		{"", 0, "user id is required"},
+		{"0", 0, "must be greater than 0"},
+		{"000", 0, "must be greater than 0"},
+		{"-1", 0, `"-1" is negative`},
+		{"-", 0, `"-" is not a number`},
+		{"+1", 0, `"+1" has a sign`},
+		{" 1", 0, "contains whitespace"},
+		{"1 ", 0, "contains whitespace"},
+		{"1\t", 0, "contains whitespace"},
+		{"abc", 0, `"abc" is not a number`},
+		{"12a", 0, `"12a" is not a number`},
+		{"1.0", 0, "is not a number"},
+		{"1e3", 0, "is not a number"},
+		{"0x1f", 0, "is not a number"},
+		{"١٢٣", 0, "is not a number"}, // Arabic-Indic digits are not ASCII digits
+		{"2147483648", 0, "is out of range: ids go from 1 to 2147483647"},
+		{"9223372036854775807", 0, "is out of range"},
+		{"9223372036854775808", 0, "is out of range"}, // past int64
+		{strings.Repeat("9", 100), 0, `is out of range`},
+		{strings.Repeat("x", 100), 0, `"` + strings.Repeat("x", 32) + `"… is not a number`},
+	}
+	for _, c := range cases {
+		got, err := parseID("user", c.raw)
+		switch {
+		case c.wantErr == "" && (err != nil || got != c.want):
+			t.Errorf("parseID(%q) = %d, %v; want %d", c.raw, got, err, c.want)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("parseID(%q) = %d, %v; want an error containing %q", c.raw, got, err, c.wantErr)
+		}
+	}
+}
+
+func TestTruncateKeepsSpanAttributesValidUTF8(t *testing.T) {
+	if got := truncate("\xff12"); got != "\uFFFD12" {
+		t.Errorf("truncate = %q, want the invalid byte replaced", got)
+	}
+	// 65 bytes whose cut at 64 splits an "é" in two.
+	if got := truncate("a" + strings.Repeat("é", 32)); !utf8.ValidString(got) || len(got) > 66 {
+		t.Errorf("truncate = %q (%d bytes), want valid UTF-8 of about 64 bytes", got, len(got))
+	}
+}
