@@ -74,7 +74,8 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, subject string, e
 }
 
 // transportCause drops the "Get <url>:" prefix of a transport error: the caller learns why
-// the database could not be reached, not the internal URL it was called at.
+// the database could not be reached (refused, reset, no such host), not which internal URL
+// and path were called.
 func transportCause(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "request cancelled before the database answered"
