@@ -20,13 +20,15 @@ import (
 //   - Volume tiers on the list price: under $50 no discount ("standard"), from $50 5%
 //     ("tier_50"), from $200 10% ("tier_200"), from $1000 15% ("tier_1000").
 //   - Products in the "clearance" category get 30% ("clearance") instead, whatever their price.
-//   - Sales tax of 8.25% on the discounted price.
+//   - Sales tax of 8.25% on the discounted price; "grocery" products are exempt, as food is
+//     in most US states.
 //
 // Discount and tax are each rounded to the cent, half up (0.5 cent becomes 1 cent).
 const (
 	taxBasisPoints     = 825 // 8.25%
 	clearancePercent   = 30
 	clearanceCategory  = "clearance"
+	taxExemptCategory  = "grocery"
 	basisPointsPerUnit = 10000
 )
 
@@ -59,7 +61,7 @@ func priceOf(p database.Product) (Pricing, error) {
 	}
 	discount := mulDivHalfUp(list, percent, 100)
 	taxable := list - discount
-	tax := mulDivHalfUp(taxable, taxBasisPoints, basisPointsPerUnit)
+	tax := mulDivHalfUp(taxable, taxRateOf(p.Category), basisPointsPerUnit)
 	return Pricing{
 		ListPriceCents:  list,
 		DiscountPercent: percent,
@@ -68,6 +70,14 @@ func priceOf(p database.Product) (Pricing, error) {
 		FinalPriceCents: taxable + tax,
 		Rule:            rule,
 	}, nil
+}
+
+// taxRateOf returns the sales tax rate of a category, in basis points.
+func taxRateOf(category string) int64 {
+	if strings.EqualFold(category, taxExemptCategory) {
+		return 0
+	}
+	return taxBasisPoints
 }
 
 // mulDivHalfUp returns x*num/den rounded half up, for x >= 0 and 0 <= num <= den, without
@@ -101,7 +111,7 @@ func (s *Service) applyPricingRules(ctx context.Context, p database.Product) (Pr
 		attribute.String("pricing.rule", pr.Rule),
 		attribute.Int64("pricing.discount_percent", pr.DiscountPercent),
 		attribute.Int64("pricing.discount_cents", pr.DiscountCents),
-		attribute.Int64("pricing.tax_basis_points", taxBasisPoints),
+		attribute.Int64("pricing.tax_basis_points", taxRateOf(p.Category)),
 		attribute.Int64("pricing.tax_cents", pr.TaxCents),
 		attribute.Int64("pricing.final_price_cents", pr.FinalPriceCents),
 	)

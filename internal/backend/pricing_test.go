@@ -40,6 +40,8 @@ func TestPricingRules(t *testing.T) {
 			Pricing{ListPriceCents: 100000, DiscountPercent: 30, DiscountCents: 30000, TaxCents: 5775, FinalPriceCents: 75775, Rule: "clearance"}},
 		{"clearance under $50", 1000, "Clearance",
 			Pricing{ListPriceCents: 1000, DiscountPercent: 30, DiscountCents: 300, TaxCents: 58, FinalPriceCents: 758, Rule: "clearance"}}, // 57.75
+		{"grocery is tax exempt", 25000, "grocery",
+			Pricing{ListPriceCents: 25000, DiscountPercent: 10, DiscountCents: 2500, FinalPriceCents: 22500, Rule: "tier_200"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
