@@ -133,7 +133,8 @@ func (t *Telemetry) fallback(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// routeOf turns a ServeMux pattern into the endpoint label: "GET /user/{id}" → "/user/{id}".
+// routeOf turns a ServeMux pattern into the endpoint label: "GET /user/{id}" → "/user/{id}",
+// and "GET /{$}" (the root alone) → "/".
 func routeOf(pattern string) string {
 	if pattern == "" {
 		return unmatched
@@ -144,6 +145,9 @@ func routeOf(pattern string) string {
 	// Host-qualified patterns are not used here; the path is what stays bounded.
 	if i := strings.IndexByte(pattern, '/'); i > 0 {
 		pattern = pattern[i:]
+	}
+	if trimmed, ok := strings.CutSuffix(pattern, "{$}"); ok {
+		pattern = trimmed
 	}
 	return pattern
 }
