@@ -138,7 +138,11 @@ func runServices(ctx context.Context, cmd string, args []string, getenv func(str
 	if lnFE != nil && err == nil {
 		err = start(lnFE, "frontend", func(tel *telemetry.Telemetry) (service, error) {
 			be := backend.NewClient(fo.backendURL, tel.NewClient())
-			return frontend.New(ctx, frontend.Config{BackendTimeout: fo.backendTimeout}, tel, be)
+			return frontend.New(ctx, frontend.Config{
+				BackendTimeout: fo.backendTimeout,
+				MaxUserID:      database.MaxUserID,
+				MaxProductID:   database.MaxProductID,
+			}, tel, be)
 		})
 	}
 	if err != nil {

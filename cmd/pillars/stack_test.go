@@ -100,7 +100,7 @@ func startAll(t *testing.T, extraEnv map[string]string) (*stack, func() error) {
 		"PILLARS_FRONTEND_ADDR":       s.frontend,
 		"PILLARS_BACKEND_ADDR":        s.backend,
 		"PILLARS_DATABASE_ADDR":       s.database,
-		"PILLARS_DB_PATH":             t.TempDir() + "/pillars.db",
+		"PILLARS_DB_PATH":             seededCopy(t),
 		"PILLARS_TRAFFIC_RATE":        "0",
 		"PILLARS_ENVIRONMENT":         "test",
 	}
@@ -155,19 +155,19 @@ func getURL(t *testing.T, url string) response {
 }
 
 // trace waits until the receiver holds spans of traceID with every one of names, and
-// returns the trace's spans by name.
-func (s *stack) trace(traceID string, names ...string) map[string]telemetrytest.ExportedSpan {
+// returns the trace's spans grouped by name.
+func (s *stack) trace(traceID string, names ...string) map[string][]telemetrytest.ExportedSpan {
 	s.t.Helper()
-	byName := map[string]telemetrytest.ExportedSpan{}
+	byName := map[string][]telemetrytest.ExportedSpan{}
 	telemetrytest.Eventually(s.t, 15*time.Second, "spans "+strings.Join(names, ", ")+" of trace "+traceID, func() bool {
 		clear(byName)
 		for _, sp := range s.otlp.Spans() {
 			if hexID(sp.TraceId) == traceID {
-				byName[sp.Name] = sp
+				byName[sp.Name] = append(byName[sp.Name], sp)
 			}
 		}
 		for _, n := range names {
-			if _, ok := byName[n]; !ok {
+			if len(byName[n]) == 0 {
 				return false
 			}
 		}
