@@ -1,0 +1,182 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/frontend"
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+)
+
+// mode is how much telemetry the services emit.
+type mode int
+
+const (
+	// allSignals: 100 % sampling, spans exported over OTLP/HTTP, exemplars, logs pushed to a
+	// Loki endpoint, metrics collected (and scraped by nobody, as between two scrapes).
+	allSignals mode = iota
+	// telemetryOff: OTEL_SDK_DISABLED and no Loki URL; metrics still count, as they cannot be
+	// turned off, but no span is sampled so no exemplar is attached.
+	telemetryOff
+)
+
+// sink accepts OTLP and Loki pushes and throws them away: the cost measured is the
+// services', not a backend's.
+func sink(b *testing.B) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func newTelemetry(b *testing.B, service string, m mode, sinkURL string) *telemetry.Telemetry {
+	cfg := telemetry.Config{Service: service, Version: "bench", Environment: "bench", Stdout: io.Discard}
+	switch m {
+	case allSignals:
+		cfg.Trace = telemetry.TraceConfig{Endpoint: sinkURL, Sampler: "always_on"}
+		cfg.Loki = telemetry.LokiConfig{URL: sinkURL + "/loki/api/v1/push"}
+	case telemetryOff:
+		cfg.Trace = telemetry.TraceConfig{Disabled: true}
+	}
+	tel, err := telemetry.New(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	return tel
+}
+
+// pillars starts the three real services on loopback and returns the frontend's URL.
+// cacheTTL of a nanosecond makes every request go down to SQLite.
+func pillars(b *testing.B, m mode, cacheTTL time.Duration) string {
+	ctx := context.Background()
+	sinkURL := sink(b)
+
+	dbTel := newTelemetry(b, "database", m, sinkURL)
+	db, err := database.New(ctx, database.Config{Path: filepath.Join(b.TempDir(), "bench.db")}, dbTel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dbSrv := httptest.NewServer(db.Handler())
+	b.Cleanup(func() { dbSrv.Close(); _ = db.Close() })
+
+	beTel := newTelemetry(b, "backend", m, sinkURL)
+	be, err := backend.New(ctx, backend.Config{CacheTTL: cacheTTL}, beTel, database.NewClient(dbSrv.URL, beTel.NewClient()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	beSrv := httptest.NewServer(be.Handler())
+	b.Cleanup(func() { beSrv.Close(); _ = be.Close() })
+
+	feTel := newTelemetry(b, "frontend", m, sinkURL)
+	fe, err := frontend.New(ctx, frontend.Config{}, feTel, backend.NewClient(beSrv.URL, feTel.NewClient()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	feSrv := httptest.NewServer(fe.Handler())
+	b.Cleanup(func() { feSrv.Close(); _ = fe.Close() })
+	return feSrv.URL
+}
+
+// relay starts a bare net/http chain of the same number of hops: each hop forwards the
+// request to the next and copies the answer back; the last answers a fixed JSON body of the
+// size of a user answer. No telemetry, no cache, no database: the floor.
+func relay(b *testing.B, hops int) string {
+	body := []byte(`{"user":{"id":123,"name":"Ada Lovelace","email":"ada.lovelace123@example.com","tier":"gold","created_at":"2024-01-02T03:04:05Z","order_count":7,"lifetime_spend_cents":123456},"cache":"hit"}`)
+	last := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	b.Cleanup(last.Close)
+	next := last.URL
+	client := newClient()
+	for range hops - 1 {
+		target := next
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, target+r.URL.Path, nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+			w.WriteHeader(resp.StatusCode)
+			_, _ = io.Copy(w, resp.Body)
+		}))
+		b.Cleanup(srv.Close)
+		next = srv.URL
+	}
+	return next
+}
+
+func newClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 256
+	return &http.Client{Transport: tr}
+}
+
+// load sends GET base+path(i) from 8 goroutines per core and reports requests per second.
+// Every answer must be a 200: a benchmark of failing requests measures nothing.
+func load(b *testing.B, base string, path func(i int64) string) {
+	client := newClient()
+	var n atomic.Int64
+	// Warm the connection pools and, for cached paths, the cache.
+	for i := range int64(200) {
+		get(b, client, base+path(i))
+	}
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			get(b, client, base+path(n.Add(1)))
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+}
+
+func get(b *testing.B, c *http.Client, url string) {
+	resp, err := c.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("GET %s: %s", url, resp.Status)
+	}
+}
+
+// hotUsers cycles over 100 users: after the warm-up every request is a cache hit, so the
+// path is client → frontend → backend (two hops).
+func hotUsers(i int64) string { return "/user/" + strconv.FormatInt(1+i%100, 10) }
+
+// anyUser walks the whole user range with the cache off: client → frontend → backend →
+// database (three hops) and a SQLite transaction per request.
+func anyUser(i int64) string { return "/user/" + strconv.FormatInt(1+i%database.MaxUserID, 10) }
+
+func BenchmarkCachedUser(b *testing.B) {
+	b.Run("relay", func(b *testing.B) { load(b, relay(b, 2), hotUsers) })
+	b.Run("telemetry=off", func(b *testing.B) { load(b, pillars(b, telemetryOff, 0), hotUsers) })
+	b.Run("telemetry=all", func(b *testing.B) { load(b, pillars(b, allSignals, 0), hotUsers) })
+}
+
+func BenchmarkUncachedUser(b *testing.B) {
+	b.Run("relay", func(b *testing.B) { load(b, relay(b, 3), anyUser) })
+	b.Run("telemetry=off", func(b *testing.B) { load(b, pillars(b, telemetryOff, time.Nanosecond), anyUser) })
+	b.Run("telemetry=all", func(b *testing.B) { load(b, pillars(b, allSignals, time.Nanosecond), anyUser) })
+}
+
