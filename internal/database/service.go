@@ -1,0 +1,153 @@
+// Package database is the pillars database service: the last hop of every request. It keeps
+// its data in a real embedded SQLite file (pure Go, modernc.org/sqlite), seeded on first start,
+// and answers /db/user/{id}, /db/product/{id} and a fixed list of named queries, each inside a
+// real read transaction whose steps (begin, planning, execution, commit) are spans, whose
+// queries are counted and timed per table, and whose slow queries are logged with their trace.
+//
+// The package also holds the wire types (api.go) and the typed client (client.go) the backend
+// uses to call it, so the API contract lives next to the handlers that serve it.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+)
+
+// The seeded id ranges: ids outside them are 404s. The frontend's traffic generator draws its
+// ids from them.
+const (
+	MaxUserID    = 5000
+	MaxProductID = 1000
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultSlowQueryThreshold = 100 * time.Millisecond
+	DefaultTableSizeInterval  = 15 * time.Second
+	DefaultMaxOpenConns       = 8
+)
+
+// Config is filled by cmd; zero values take the defaults above.
+type Config struct {
+	// Path is the SQLite file. It is created, given its schema and seeded on first start; an
+	// already seeded file is used as it is.
+	Path string
+	// SlowQueryThreshold: a query slower than this counts in database_slow_queries_total and
+	// logs "Slow query detected".
+	SlowQueryThreshold time.Duration
+	// Faults are the initial fault-injection settings (changed at runtime by PUT /admin/faults).
+	Faults Faults
+	// TableSizeInterval is how often database_table_size_bytes is recomputed.
+	TableSizeInterval time.Duration
+	// MaxOpenConns bounds the connection pool (SQLite in WAL mode serves readers concurrently).
+	MaxOpenConns int
+}
+
+func (c Config) withDefaults() Config {
+	if c.SlowQueryThreshold <= 0 {
+		c.SlowQueryThreshold = DefaultSlowQueryThreshold
+	}
+	if c.TableSizeInterval <= 0 {
+		c.TableSizeInterval = DefaultTableSizeInterval
+	}
+	if c.MaxOpenConns <= 0 {
+		c.MaxOpenConns = DefaultMaxOpenConns
+	}
+	return c
+}
+
+// Service is one running database service.
+type Service struct {
+	cfg     Config
+	tel     *telemetry.Telemetry
+	db      *sql.DB
+	health  *telemetry.Health
+	metrics *metrics
+	faults  *faultSwitch
+	stmts   *statements
+	queries namedQueries
+
+	handlerOnce sync.Once
+	handler     http.Handler
+
+	stopSizes context.CancelFunc
+	sizesDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens (creating and seeding when needed) the SQLite file, prepares every statement the
+// service runs, and starts the background table-size refresh. It returns a ready service.
+func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Path == "" {
+		return nil, errors.New("database: Config.Path is required")
+	}
+	if err := cfg.Faults.validate(); err != nil {
+		return nil, fmt.Errorf("database: initial faults: %w", err)
+	}
+	db, err := openDB(cfg.Path, cfg.MaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, tel: tel, db: db, faults: newFaultSwitch(cfg.Faults)}
+	if err := s.start(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) start(ctx context.Context) error {
+	seeded, err := ensureSeeded(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if seeded {
+		s.tel.Logger.InfoContext(ctx, "Database created and seeded", "path", s.cfg.Path,
+			"users", MaxUserID, "products", MaxProductID, "orders", seedOrders)
+	} else {
+		s.tel.Logger.InfoContext(ctx, "Database opened", "path", s.cfg.Path)
+	}
+	if s.stmts, err = prepareStatements(ctx, s.db); err != nil {
+		return err
+	}
+	s.queries = newNamedQueries(s.stmts)
+	if s.metrics, err = newMetrics(s.tel.Registry, s.db); err != nil {
+		return err
+	}
+	// Once synchronously, so the gauge is right from the first scrape, then in the background.
+	s.refreshTableSizes(ctx)
+	sizesCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopSizes, s.sizesDone = stop, make(chan struct{})
+	go func() {
+		defer close(s.sizesDone)
+		every(sizesCtx, s.cfg.TableSizeInterval, s.refreshTableSizes)
+	}()
+
+	s.health = s.tel.NewHealth(telemetry.Dependency{Name: "sqlite", Check: s.db.PingContext})
+	s.health.SetReady(true)
+	return nil
+}
+
+// SetReady flips /ready, e.g. to false while shutting down.
+func (s *Service) SetReady(ready bool) { s.health.SetReady(ready) }
+
+// Close stops the background work and closes the database. Call it after the HTTP server has
+// finished its in-flight requests.
+func (s *Service) Close() error {
+	s.closeOnce.Do(func() {
+		s.health.SetReady(false)
+		s.stopSizes()
+		<-s.sizesDone
+		s.closeErr = errors.Join(s.stmts.close(), s.db.Close())
+	})
+	return s.closeErr
+}

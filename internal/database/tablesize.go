@@ -1,0 +1,59 @@
+package database
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// sqlTableSizes sums, per table, the bytes of every page of the table's b-tree and of its
+// indexes' b-trees, from SQLite's dbstat virtual table (its own page accounting, so free
+// pages and the WAL are not counted). It reads every page, which is why it runs in the
+// background and not per scrape.
+const sqlTableSizes = `
+SELECT s.tbl_name, sum(d.pgsize)
+FROM dbstat AS d
+JOIN sqlite_schema AS s ON s.name = d.name
+GROUP BY s.tbl_name`
+
+// refreshTableSizes sets database_table_size_bytes for the known tables. A failure is logged
+// and leaves the last values: the gauge goes stale rather than to zero.
+func (s *Service) refreshTableSizes(ctx context.Context) {
+	// Not a request, so no span; bounded, so a stuck refresh cannot hold up Close for long.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, sqlTableSizes)
+	if err != nil {
+		s.tel.Logger.WarnContext(ctx, "Table size refresh failed", "error", err.Error())
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table string
+		var bytes int64
+		if err := rows.Scan(&table, &bytes); err != nil {
+			s.tel.Logger.WarnContext(ctx, "Table size refresh failed", "error", err.Error())
+			return
+		}
+		if slices.Contains(sizedTables, table) { // label values stay the fixed list
+			s.metrics.tableSize.WithLabelValues(table).Set(float64(bytes))
+		}
+	}
+	if err := rows.Err(); err != nil && ctx.Err() == nil {
+		s.tel.Logger.WarnContext(ctx, "Table size refresh failed", "error", err.Error())
+	}
+}
+
+// every calls fn each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn(ctx)
+		}
+	}
+}
