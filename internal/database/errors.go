@@ -9,6 +9,9 @@ import (
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
+// statusClientClosedRequest is nginx's 499, which net/http does not name.
+const statusClientClosedRequest = 499
+
 func badRequest(format string, args ...any) error {
 	return &telemetry.HTTPError{Status: http.StatusBadRequest, Err: fmt.Errorf(format, args...)}
 }
@@ -24,9 +27,10 @@ func statusOf(err error) int {
 		// The caller's deadline (the backend's timeout) ran out while we worked.
 		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
-		// The caller went away; nobody reads the answer, but the logs and spans should not call
-		// it a server fault of ours.
-		return http.StatusServiceUnavailable
+		// The caller gave up (the backend's timeout cancels its request). Nobody reads this
+		// answer; the status is for our own metrics and logs, which should not count the
+		// caller's departure as a server fault. 499 is the customary code for it.
+		return statusClientClosedRequest
 	}
 	return telemetry.StatusOf(err) // HTTPError's status, 500 for everything else
 }

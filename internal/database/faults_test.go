@@ -1,6 +1,7 @@
 package database
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -202,5 +203,39 @@ func TestFaultsChangeUnderLoad(t *testing.T) {
 	}
 	if rolledBack := h.value(t, "database_transactions_total", "status", "rolled_back"); rolledBack != failed {
 		t.Errorf("%v rolled back transactions for %v failed queries", rolledBack, failed)
+	}
+}
+
+// A caller that gives up (the backend's timeout) cancels the query: the transaction is rolled
+// back at once instead of running on, and the request is not counted as a server fault.
+func TestCallerGivingUpRollsBack(t *testing.T) {
+	h := start(t, Config{Faults: Faults{Latency: Duration(time.Minute)}})
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.srv.URL+"/db/user/7", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := h.srv.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("request answered %d despite a minute of latency", resp.StatusCode)
+	}
+
+	// The request metric is the last thing the server records for a request: wait for it.
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for h.value(t, "database_requests_total", "method", "GET", "endpoint", "/db/user/{id}", "status", "499") != 1 {
+		select {
+		case <-deadline:
+			t.Fatal("the abandoned request was not counted with status 499")
+		case <-tick.C:
+		}
+	}
+	if got := h.value(t, "database_transactions_total", "status", "rolled_back"); got != 1 {
+		t.Errorf("rolled back transactions %v, want 1", got)
+	}
+	if got := h.value(t, "database_connection_pool_active"); got != 0 {
+		t.Errorf("%v connections still in use", got)
 	}
 }

@@ -89,7 +89,7 @@ func (s *Service) runQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	s.tel.Logger.InfoContext(ctx, "Running query "+q.name, "query", q.name, "args", args)
+	s.tel.Logger.InfoContext(ctx, "Running named query "+q.name, "query", q.name, "args", args)
 	res := QueryResult{Query: q.name, Rows: []map[string]any{}}
 	err = s.inTx(ctx, func(ctx context.Context, tx *txn) error {
 		var cols []string
@@ -136,16 +136,10 @@ func scanMap(rows *sql.Rows, cols []string) (map[string]any, error) {
 	return row, nil
 }
 
-// maxIDEcho bounds how much of a bad id is repeated in the error (and its log line).
-const maxIDEcho = 32
-
 // parseID reads a positive int64 id from a path segment; anything else is a 400 that says why.
 func parseID(raw, what string) (int64, error) {
 	id, err := strconv.ParseInt(raw, 10, 64)
-	echo := raw
-	if len(echo) > maxIDEcho {
-		echo = echo[:maxIDEcho] + "..."
-	}
+	echo := truncate(raw)
 	switch {
 	case errors.Is(err, strconv.ErrRange):
 		return 0, badRequest("%s id %q is out of range: ids are positive integers below 2^63", what, echo)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // namedQuery is one entry of the fixed list GET /db/query can run: a prepared statement and
@@ -119,10 +120,17 @@ func (nq *namedQuery) paramList() string {
 	return strings.Join(names, ", ")
 }
 
-// truncate bounds what of the request is echoed into an error message and its log line.
+// maxEcho bounds how much of a bad request value is repeated in its error and log line.
+const maxEcho = 32
+
+// truncate cuts s to maxEcho bytes (on a rune boundary).
 func truncate(s string) string {
-	if len(s) > maxIDEcho {
-		return s[:maxIDEcho] + "..."
+	if len(s) <= maxEcho {
+		return s
 	}
-	return s
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

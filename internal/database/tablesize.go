@@ -22,26 +22,28 @@ func (s *Service) refreshTableSizes(ctx context.Context) {
 	// Not a request, so no span; bounded, so a stuck refresh cannot hold up Close for long.
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	if err := s.readTableSizes(ctx); err != nil && ctx.Err() == nil {
+		s.tel.Logger.WarnContext(ctx, "Table size refresh failed", "error", err.Error())
+	}
+}
+
+func (s *Service) readTableSizes(ctx context.Context) error {
 	rows, err := s.db.QueryContext(ctx, sqlTableSizes)
 	if err != nil {
-		s.tel.Logger.WarnContext(ctx, "Table size refresh failed", "error", err.Error())
-		return
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var table string
 		var bytes int64
 		if err := rows.Scan(&table, &bytes); err != nil {
-			s.tel.Logger.WarnContext(ctx, "Table size refresh failed", "error", err.Error())
-			return
+			return err
 		}
 		if slices.Contains(sizedTables, table) { // label values stay the fixed list
 			s.metrics.tableSize.WithLabelValues(table).Set(float64(bytes))
 		}
 	}
-	if err := rows.Err(); err != nil && ctx.Err() == nil {
-		s.tel.Logger.WarnContext(ctx, "Table size refresh failed", "error", err.Error())
-	}
+	return rows.Err()
 }
 
 // every calls fn each interval until ctx ends.
