@@ -2,7 +2,10 @@ package database
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +118,68 @@ func TestHandlerIsStable(t *testing.T) {
 	h := start(t, Config{})
 	if h.svc.Handler() != h.svc.Handler() {
 		t.Error("Handler returned two different handlers")
+	}
+}
+
+// Every pooled connection runs in WAL mode, waits for locks, and enforces foreign keys.
+func TestConnectionSettings(t *testing.T) {
+	h := start(t, Config{})
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal",
+		"busy_timeout": "5000",
+		"foreign_keys": "1",
+		"synchronous":  "1", // NORMAL
+		"temp_store":   "2", // MEMORY
+	} {
+		var got string
+		if err := h.svc.db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+	if _, err := h.svc.db.Exec("INSERT INTO inventory (product_id, warehouse_id, quantity) VALUES (999999, 1, 1)"); err == nil {
+		t.Error("an inventory row for a product that does not exist was accepted")
+	}
+}
+
+// /metrics serves every metric of the seed; in OpenMetrics the duration histogram carries the
+// request's trace as exemplar.
+func TestMetricsEndpoint(t *testing.T) {
+	h := start(t, Config{})
+	r := h.get(t, "/db/user/5")
+	req, err := http.NewRequest(http.MethodGet, h.srv.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(body)
+	for _, want := range []string{
+		`database_queries_total{operation="SELECT",status="success",table="users"} 1.0 # {trace_id="` + r.traceID + `"}`,
+		`database_queries_total{operation="SELECT",status="error",table="inventory"} 0.0`,
+		`database_query_duration_seconds_bucket{operation="SELECT",table="users",le="0.1"} 1`,
+		`database_connection_pool_active 0.0`,
+		`database_slow_queries_total{table="orders"} 0.0`,
+		`database_table_size_bytes{table="warehouses"} `,
+		`database_transactions_total{status="committed"} 1.0 # {trace_id="` + r.traceID + `"}`,
+		`database_transactions_total{status="rolled_back"} 0.0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	bucketWithExemplar := regexp.MustCompile(`(?m)^database_query_duration_seconds_bucket\{operation="SELECT",table="users",le="[^"]+"\} 1 # \{trace_id="` + r.traceID + `"\}`)
+	if !bucketWithExemplar.MatchString(text) {
+		t.Errorf("no bucket of database_query_duration_seconds{table=\"users\"} has the exemplar trace_id=%s", r.traceID)
 	}
 }
