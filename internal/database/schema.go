@@ -6,12 +6,6 @@ const schemaVersion = 1
 
 // schema creates the tables. Times are unix seconds (UTC) in INTEGER columns: compact, sortable
 // and free of the driver's time-string conventions. Money is integer cents.
-//
-// The indexes are the ones the service's statements need (see statements.go):
-//   - orders_user serves a user's order summary and user_orders (newest first);
-//   - orders_product covers top_products, so it never reads the orders table itself;
-//   - products_category covers category_summary;
-//   - inventory_quantity serves low_stock.
 const schema = `
 CREATE TABLE users (
 	id         INTEGER PRIMARY KEY,
@@ -56,8 +50,13 @@ CREATE TABLE pillars_seed (
 );
 `
 
-// indexes are created after the seed rows are in: building an index from sorted data is
-// cheaper than updating it row by row.
+// indexes are created after the seed rows are in: building an index in one pass is much
+// cheaper than updating it row by row (seconds saved under the race detector). Besides the
+// unique keys, they are the ones the service's statements need (see statements.go):
+//   - orders_user serves a user's order summary and user_orders (newest first);
+//   - orders_product covers top_products, so it never reads the orders table itself;
+//   - products_category covers category_summary;
+//   - inventory_quantity serves low_stock.
 const indexes = `
 CREATE UNIQUE INDEX users_email ON users (email);
 CREATE UNIQUE INDEX products_sku ON products (sku);

@@ -13,7 +13,9 @@ import (
 //   - WAL lets readers run while a writer writes, so the pool's connections read concurrently;
 //   - busy_timeout makes a connection wait for a lock instead of failing at once;
 //   - foreign_keys is off by default in SQLite, and the schema declares them;
-//   - synchronous=NORMAL is the durable-enough setting WAL is designed for.
+//   - synchronous=NORMAL is the durable-enough setting WAL is designed for;
+//   - temp_store=MEMORY keeps statement journals off disk (seeding was three times slower
+//     writing them to temporary files).
 var connPragmas = []string{
 	"journal_mode(WAL)",
 	"busy_timeout(5000)",
