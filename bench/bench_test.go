@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
@@ -131,6 +132,8 @@ func newClient() *http.Client {
 // Every answer must be a 200: a benchmark of failing requests measures nothing.
 func load(b *testing.B, base string, path func(i int64) string) {
 	client := newClient()
+	// A browser keeps the visitor cookie the frontend sets; so does this client.
+	client.Jar, _ = cookiejar.New(nil)
 	var n atomic.Int64
 	// Warm the connection pools and, for cached paths, the cache.
 	for i := range int64(200) {

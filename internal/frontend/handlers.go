@@ -100,7 +100,7 @@ func callBackend[T any](s *Service, r *http.Request, route string, idAttr slog.A
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.BackendTimeout)
 	defer cancel()
 	routeAttr := slog.String("route", route)
-	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Calling backend", routeAttr, idAttr)
+	s.tel.Logger.LogAttrs(ctx, slog.LevelDebug, "Calling backend", routeAttr, idAttr)
 	start := time.Now()
 	v, err := call(ctx)
 	elapsed := slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)
@@ -108,7 +108,7 @@ func callBackend[T any](s *Service, r *http.Request, route string, idAttr slog.A
 		f := classifyBackendError(r.Context(), ctx, s.cfg.BackendTimeout, err)
 		return v, &backendCallError{failure: f, cause: err, route: route, elapsed: elapsed}
 	}
-	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Backend call completed", routeAttr, idAttr, elapsed)
+	s.tel.Logger.LogAttrs(ctx, slog.LevelDebug, "Backend call completed", routeAttr, idAttr, elapsed)
 	return v, nil
 }
 
