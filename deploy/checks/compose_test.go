@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"bufio"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -68,47 +67,6 @@ func TestComposeFilesExist(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// The Dockerfile copies only what .dockerignore lets into the build context, and all of it exists.
-func TestDockerfileSourcesAreInTheBuildContext(t *testing.T) {
-	allowed := dockerignoreAllowlist(t)
-	copyLine := regexp.MustCompile(`^COPY\s+(.*)$`)
-	sc := bufio.NewScanner(strings.NewReader(string(readFile(t, "Dockerfile"))))
-	copies := 0
-	for sc.Scan() {
-		m := copyLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
-		if m == nil {
-			continue
-		}
-		fields := strings.Fields(m[1])
-		var args []string
-		fromStage := false
-		for _, f := range fields {
-			if strings.HasPrefix(f, "--from=") {
-				fromStage = true
-			}
-			if !strings.HasPrefix(f, "--") {
-				args = append(args, f)
-			}
-		}
-		if fromStage || len(args) < 2 {
-			continue
-		}
-		for _, src := range args[:len(args)-1] {
-			copies++
-			src = strings.TrimSuffix(src, "/")
-			if _, err := os.Stat(path(t, src)); err != nil {
-				t.Errorf("Dockerfile copies %s, which does not exist", src)
-			}
-			if !allowed[src] {
-				t.Errorf("Dockerfile copies %s, but .dockerignore keeps it out of the build context", src)
-			}
-		}
-	}
-	if copies == 0 {
-		t.Fatal("found no COPY from the build context in the Dockerfile")
 	}
 }
 
