@@ -153,7 +153,7 @@ func TestComposeHealthchecksAndStartOrder(t *testing.T) {
 	for svc, deps := range map[string][]string{
 		"frontend": {"backend"},
 		"backend":  {"database"},
-		"grafana":  {"prometheus", "loki", "tempo"},
+		"grafana":  {"prometheus"},
 	} {
 		s := service(t, p, svc)
 		for _, dep := range deps {
