@@ -43,6 +43,11 @@ func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Trace.Disabled {
+		// Nothing is exported, so nothing is sampled: spans still carry ids for log
+		// correlation and propagation, but no exemplar points at a trace that does not exist.
+		sampler = sdktrace.NeverSample()
+	}
 	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(sampler)}
 	if !cfg.Trace.Disabled {
 		exp := cfg.Trace.Exporter

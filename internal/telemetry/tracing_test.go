@@ -153,3 +153,21 @@ func TestClientSpanPropagatesAndMarksFailures(t *testing.T) {
 	}
 	_ = tel.Shutdown(context.Background())
 }
+
+// OTEL_SDK_DISABLED exports nothing, so metrics must not carry exemplars pointing at traces
+// that will never exist, while logs keep their trace ids for correlation.
+func TestDisabledTracingMakesNoExemplars(t *testing.T) {
+	tel, err := New(context.Background(), Config{Service: "frontend", Trace: TraceConfig{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	ctx, span := tel.Tracer.Start(context.Background(), "frontend_get_user")
+	defer span.End()
+	if !span.SpanContext().IsValid() {
+		t.Error("a disabled SDK should still give spans ids for log correlation")
+	}
+	if ex := exemplar(withExemplar(ctx)); ex != nil {
+		t.Errorf("exemplar %v with tracing disabled", ex)
+	}
+}
