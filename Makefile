@@ -6,7 +6,7 @@ BIN     ?= bin/pillars
 # Backends for the local stack are built once into this folder (git-ignored).
 export PILLARS_TOOLS ?= $(CURDIR)/.tools
 
-.PHONY: build run up down tools test unit e2e deploy-check bench dashboards fmt vet
+.PHONY: build run up down tools test unit e2e deploy-check compose-up compose-down bench dashboards fmt vet
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pillars
@@ -36,8 +36,17 @@ unit:
 e2e: build tools
 	$(GO) test -tags e2e -count=1 -timeout 20m ./e2e/...
 
+# Compose file, Prometheus rules and rule tests, dashboards and data sources, checked
+# without Docker (promtool comes from `make tools`).
 deploy-check: tools
-	cd deploy && $(GO) test -count=1 ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# Needs a Docker engine: the whole stack in containers, Grafana on http://localhost:3000.
+compose-up:
+	docker compose up -d --build
+
+compose-down:
+	docker compose down
 
 dashboards:
 	cd deploy && $(GO) run ./cmd/dashboards
