@@ -3,13 +3,14 @@
 
 GO      ?= go
 BIN     ?= bin/pillars
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Backends for the local stack are built once into this folder (git-ignored).
 export PILLARS_TOOLS ?= $(CURDIR)/.tools
 
 .PHONY: build run up down tools test unit e2e deploy-check compose-up compose-down bench dashboards fmt vet
 
 build:
-	$(GO) build -o $(BIN) ./cmd/pillars
+	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/pillars
 
 run: build
 	$(BIN) all
