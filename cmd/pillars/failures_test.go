@@ -88,7 +88,7 @@ func TestDeadDatabaseGivesServerErrorsAndRecovers(t *testing.T) {
 		"PILLARS_BACKEND_ADDR": be, "PILLARS_DATABASE_URL": "http://" + db,
 		"PILLARS_DATABASE_ADDR": db, "PILLARS_DB_PATH": dbPath,
 	}
-	out := &lockedBuffer{}
+	out := &telemetrytest.SyncBuffer{}
 	stopDB := startRun(t, []string{"database"}, env, out)
 	startRun(t, []string{"backend"}, env, out)
 	startRun(t, []string{"frontend"}, env, out)

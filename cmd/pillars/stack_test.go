@@ -25,26 +25,9 @@ type stack struct {
 	database string
 	otlp     *telemetrytest.OTLPReceiver
 	loki     *telemetrytest.LokiReceiver
-	stdout   *lockedBuffer
+	stdout   *telemetrytest.SyncBuffer
 	done     chan error
 	cancel   context.CancelFunc
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // freeAddr returns a loopback address nothing listens on right now.
@@ -91,7 +74,7 @@ func startAll(t *testing.T, extraEnv map[string]string) (*stack, func() error) {
 		database: freeAddr(t),
 		otlp:     telemetrytest.NewOTLPReceiver(t),
 		loki:     telemetrytest.NewLokiReceiver(t),
-		stdout:   &lockedBuffer{},
+		stdout:   &telemetrytest.SyncBuffer{},
 	}
 	env := map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT": s.otlp.URL,

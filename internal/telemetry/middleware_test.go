@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/codes"
@@ -18,30 +17,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
+	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // newInstrumented serves a tiny mux through Instrument on a real loopback server.
-func newInstrumented(t *testing.T) (*telemetry.Telemetry, *tracetest.InMemoryExporter, *lockedBuffer, *httptest.Server) {
+func newInstrumented(t *testing.T) (*telemetry.Telemetry, *tracetest.InMemoryExporter, *telemetrytest.SyncBuffer, *httptest.Server) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
-	logs := &lockedBuffer{}
+	logs := &telemetrytest.SyncBuffer{}
 	tel, err := telemetry.New(context.Background(), telemetry.Config{
 		Service: "frontend", Version: "test", Environment: "test",
 		Trace: telemetry.TraceConfig{Exporter: exp}, LogLevel: slog.LevelDebug, Stdout: logs,

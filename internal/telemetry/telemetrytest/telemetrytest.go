@@ -25,7 +25,7 @@ import (
 type Recorder struct {
 	*telemetry.Telemetry
 	Spans *tracetest.InMemoryExporter
-	logs  *syncBuffer
+	logs  *SyncBuffer
 }
 
 // New returns telemetry for service that records everything in memory. It is shut down when
@@ -33,7 +33,7 @@ type Recorder struct {
 func New(t testing.TB, service string) *Recorder {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
-	logs := &syncBuffer{}
+	logs := &SyncBuffer{}
 	tel, err := telemetry.New(context.Background(), telemetry.Config{
 		Service:     service,
 		Version:     "test",
@@ -165,18 +165,20 @@ type SpanStub = tracetest.SpanStub
 
 var _ sdktrace.SpanExporter = (*tracetest.InMemoryExporter)(nil)
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writers: the stdout of a service under
+// test, written by several handlers at once.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
