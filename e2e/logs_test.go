@@ -25,23 +25,31 @@ func TestLogsOfTrace(t *testing.T) {
 	)
 	spanID := regexp.MustCompile(`^[0-9a-f]{16}$`)
 	for _, l := range lines {
+		// Stream labels: service, level (lower case), environment.
 		if !slices.Contains(all, l["service"]) {
-			t.Errorf("%v: service %q", l, l["service"])
+			t.Errorf("%v: service label %q", l, l["service"])
 		}
-		if !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(l["level"])) {
-			t.Errorf("%v: level %q", l, l["level"])
+		if !slices.Contains([]string{"debug", "info", "warn", "error"}, l["level"]) {
+			t.Errorf("%v: level label %q, want debug|info|warn|error", l, l["level"])
 		}
 		if l["environment"] != environment {
-			t.Errorf("%v: environment %q, want %q", l, l["environment"], environment)
+			t.Errorf("%v: environment label %q, want %q", l, l["environment"], environment)
 		}
-		if l["trace_id"] != r.traceID || !spanID.MatchString(l["span_id"]) {
-			t.Errorf("%v: trace_id %q span_id %q", l, l["trace_id"], l["span_id"])
-		}
-		// service, level and environment are the stream's labels, not only fields of the line.
 		for _, label := range []string{"service", "level", "environment"} {
 			if !strings.Contains(l["_stream"], label+"=") {
 				t.Errorf("%v: stream %s has no %s label", l, l["_stream"], label)
 			}
+		}
+		// Structured metadata: trace_id and span_id.
+		if l["trace_id"] != r.traceID || !spanID.MatchString(l["span_id"]) {
+			t.Errorf("%v: structured metadata trace_id %q span_id %q", l, l["trace_id"], l["span_id"])
+		}
+		// The line is the slog JSON record (its fields stored with the "line." prefix).
+		if l["line.trace_id"] != r.traceID || l["line.span_id"] != l["span_id"] {
+			t.Errorf("%v: JSON line has trace_id %q span_id %q", l, l["line.trace_id"], l["line.span_id"])
+		}
+		if !strings.EqualFold(l["line.level"], l["level"]) || l["line.time"] == "" {
+			t.Errorf("%v: JSON line has level %q time %q", l, l["line.level"], l["line.time"])
 		}
 	}
 	// The same lines are found through the stream labels alone.
@@ -96,7 +104,7 @@ func waitErrorLogs(t testing.TB, traceID string, services ...string) {
 		}
 		from := map[string]bool{}
 		for _, l := range lines {
-			if strings.EqualFold(l["level"], "error") {
+			if l["level"] == "error" {
 				from[l["service"]] = true
 			}
 		}

@@ -26,6 +26,9 @@ const (
 	lokiRetries   = "1"
 	// scrapeInterval replaces the 5s of deploy/local/prometheus.yml so that metrics move fast.
 	scrapeInterval = "1s"
+	// lokiPushPath is VictoriaLogs' Loki push endpoint as scripts/up.sh uses it: the fields parsed
+	// from the JSON line get a "line." prefix, apart from the labels and structured metadata.
+	lokiPushPath = "/insert/loki/api/v1/push?_msg_field=line.msg&message_fields_prefix=line."
 )
 
 // stack is the set of processes under test, each on a free 127.0.0.1 port.
@@ -108,7 +111,7 @@ func newStack() (*stack, error) {
 	)
 	common := []string{
 		"--environment=" + environment,
-		"--loki-url=http://" + s.victoriaLogs + "/insert/loki/api/v1/push?_msg_field=msg",
+		"--loki-url=http://" + s.victoriaLogs + lokiPushPath,
 		"--loki-batch-wait=" + lokiBatchWait,
 		"--loki-retries=" + lokiRetries,
 		"--log-level=debug",

@@ -106,12 +106,14 @@ wait_ready prometheus "http://$PROMETHEUS_ADDR/-/ready"
 wait_ready victoria-logs "http://$VICTORIALOGS_ADDR/health"
 wait_ready jaeger "http://$JAEGER_QUERY_ADDR/api/services"
 
-# VictoriaLogs takes the Loki labels (service, level, environment) as stream fields, parses the
-# JSON line into fields, and needs to be told that the message key of that JSON is "msg".
+# VictoriaLogs keeps the Loki labels (service, level, environment) as stream fields and the
+# structured metadata (trace_id, span_id) as fields. It also parses the JSON line into fields:
+# the prefix keeps those apart from the labels they repeat (line.level, line.service, ...),
+# and _msg_field names the line's message key, so the message shows as the log line.
 start pillars env \
 	OTEL_EXPORTER_OTLP_ENDPOINT="http://$JAEGER_OTLP_HTTP_ADDR" \
 	OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-	PILLARS_LOKI_URL="http://$VICTORIALOGS_ADDR/insert/loki/api/v1/push?_msg_field=msg" \
+	PILLARS_LOKI_URL="http://$VICTORIALOGS_ADDR/insert/loki/api/v1/push?_msg_field=line.msg&message_fields_prefix=line." \
 	PILLARS_DB_PATH="$data/pillars.db" \
 	PILLARS_FRONTEND_ADDR="$FRONTEND_ADDR" \
 	PILLARS_BACKEND_ADDR="$BACKEND_ADDR" \
