@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -32,7 +33,10 @@ func TestPromtoolCheckConfig(t *testing.T) {
 		t.Fatalf("found no Prometheus config under deploy/")
 	}
 	for _, cfg := range configs {
-		rel, _ := filepath.Rel(stk.repo, cfg)
+		rel, err := filepath.Rel(stk.repo, cfg)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			rel = "generated from deploy/local/prometheus.yml"
+		}
 		t.Run(rel, func(t *testing.T) {
 			cmd := exec.Command(stk.tool("promtool"), "check", "config", filepath.Base(cfg))
 			cmd.Dir = filepath.Dir(cfg)

@@ -31,6 +31,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer s.close()
+	stk = s
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := s.start(ctx); err != nil {

@@ -24,6 +24,9 @@ const (
 	environment   = "e2e"
 	lokiBatchWait = "200ms"
 	lokiRetries   = "1"
+	// cacheTTL is the backend's: short, so that a request can find the cache empty again soon
+	// (the home page's data has one cache entry that every GET / shares).
+	cacheTTL = "2s"
 	// scrapeInterval replaces the 5s of deploy/local/prometheus.yml so that metrics move fast.
 	scrapeInterval = "1s"
 	// lokiPushPath is VictoriaLogs' Loki push endpoint as scripts/up.sh uses it: the fields parsed
@@ -123,6 +126,7 @@ func newStack() (*stack, error) {
 	s.add("backend", svc, s.pillars, append([]string{"backend",
 		"--backend-addr=" + s.backend,
 		"--database-url=http://" + s.database,
+		"--cache-ttl=" + cacheTTL,
 	}, common...)...).ready = "http://" + s.backend + "/ready"
 	s.add("frontend", svc, s.pillars, append([]string{"frontend",
 		"--frontend-addr=" + s.frontend,
