@@ -45,7 +45,10 @@ type lokiShipper struct {
 	client  *http.Client
 	entries chan lokiEntry
 	stop    chan struct{}
-	done    chan struct{}
+	// raw and body are reused from batch to batch by the single sending goroutine, so
+	// steady-state shipping allocates no new buffers.
+	raw, body []byte
+	done      chan struct{}
 
 	shipped prometheus.Counter
 	dropped *prometheus.CounterVec
@@ -155,7 +158,9 @@ func (s *lokiShipper) run() {
 // send pushes one batch, retrying with exponential backoff on network errors, 429 and 5xx.
 // On shutdown (final) it makes a single attempt so that a dead Loki cannot hold the exit.
 func (s *lokiShipper) send(batch []lokiEntry, final bool) {
-	body := snappy.Encode(nil, appendPushRequest(nil, s.streams(batch)))
+	s.raw = appendPushRequest(s.raw[:0], s.streams(batch))
+	s.body = snappy.Encode(s.body[:cap(s.body)], s.raw)
+	body := s.body
 	backoff := s.cfg.MinBackoff
 	attempts := 1 + s.cfg.Retries
 	if final {

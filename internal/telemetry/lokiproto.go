@@ -15,6 +15,10 @@ import (
 //	EntryAdapter     { Timestamp timestamp = 1; string line = 2; repeated LabelPairAdapter structuredMetadata = 3; }
 //	LabelPairAdapter { string name = 1; string value = 2; }
 //	Timestamp        { int64 seconds = 1; int32 nanos = 2; }
+//
+// Every message's size is computed before it is written, so the body is built in one pass
+// into one buffer, without encoding a nested message elsewhere and copying it in: a batch of
+// a thousand lines is copied once, not three times.
 
 type lokiStream struct {
 	labels  string // `{environment="dev", level="info", service="frontend"}`
@@ -22,30 +26,41 @@ type lokiStream struct {
 }
 
 func appendPushRequest(b []byte, streams []lokiStream) []byte {
-	var msg []byte
 	for _, s := range streams {
-		msg = appendStream(msg[:0], s)
 		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendBytes(b, msg)
+		b = protowire.AppendVarint(b, uint64(streamSize(s)))
+		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = protowire.AppendString(b, s.labels)
+		for _, e := range s.entries {
+			b = protowire.AppendTag(b, 2, protowire.BytesType)
+			b = protowire.AppendVarint(b, uint64(entrySize(e)))
+			b = appendEntry(b, e)
+		}
 	}
 	return b
 }
 
-func appendStream(b []byte, s lokiStream) []byte {
-	b = protowire.AppendTag(b, 1, protowire.BytesType)
-	b = protowire.AppendString(b, s.labels)
-	var entry []byte
+func streamSize(s lokiStream) int {
+	n := 1 + protowire.SizeBytes(len(s.labels))
 	for _, e := range s.entries {
-		entry = appendEntry(entry[:0], e)
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
-		b = protowire.AppendBytes(b, entry)
+		n += 1 + protowire.SizeBytes(entrySize(e))
 	}
-	return b
+	return n
+}
+
+func entrySize(e lokiEntry) int {
+	n := 1 + protowire.SizeBytes(timestampSize(e.ts)) + 1 + protowire.SizeBytes(len(e.line))
+	if e.traceID != "" {
+		n += 1 + protowire.SizeBytes(labelPairSize("trace_id", e.traceID))
+		n += 1 + protowire.SizeBytes(labelPairSize("span_id", e.spanID))
+	}
+	return n
 }
 
 func appendEntry(b []byte, e lokiEntry) []byte {
 	b = protowire.AppendTag(b, 1, protowire.BytesType)
-	b = protowire.AppendBytes(b, appendTimestamp(nil, e.ts))
+	b = protowire.AppendVarint(b, uint64(timestampSize(e.ts)))
+	b = appendTimestamp(b, e.ts)
 	b = protowire.AppendTag(b, 2, protowire.BytesType)
 	b = protowire.AppendString(b, e.line)
 	if e.traceID != "" {
@@ -55,6 +70,10 @@ func appendEntry(b []byte, e lokiEntry) []byte {
 	return b
 }
 
+func timestampSize(t time.Time) int {
+	return 1 + protowire.SizeVarint(uint64(t.Unix())) + 1 + protowire.SizeVarint(uint64(t.Nanosecond()))
+}
+
 func appendTimestamp(b []byte, t time.Time) []byte {
 	b = protowire.AppendTag(b, 1, protowire.VarintType)
 	b = protowire.AppendVarint(b, uint64(t.Unix()))
@@ -62,12 +81,15 @@ func appendTimestamp(b []byte, t time.Time) []byte {
 	return protowire.AppendVarint(b, uint64(t.Nanosecond()))
 }
 
+func labelPairSize(name, value string) int {
+	return 1 + protowire.SizeBytes(len(name)) + 1 + protowire.SizeBytes(len(value))
+}
+
 func appendLabelPair(b []byte, field protowire.Number, name, value string) []byte {
-	var pair []byte
-	pair = protowire.AppendTag(pair, 1, protowire.BytesType)
-	pair = protowire.AppendString(pair, name)
-	pair = protowire.AppendTag(pair, 2, protowire.BytesType)
-	pair = protowire.AppendString(pair, value)
 	b = protowire.AppendTag(b, field, protowire.BytesType)
-	return protowire.AppendBytes(b, pair)
+	b = protowire.AppendVarint(b, uint64(labelPairSize(name, value)))
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendString(b, name)
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	return protowire.AppendString(b, value)
 }

@@ -34,6 +34,27 @@ type LokiReceiver struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
 	entries []LokiEntry
+	held    chan struct{} // while non-nil, pushes wait for it to close
+}
+
+// Hold makes pushes wait, as a Loki that accepts connections but does not answer, until
+// Release.
+func (r *LokiReceiver) Hold() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held == nil {
+		r.held = make(chan struct{})
+	}
+}
+
+// Release lets held and later pushes through.
+func (r *LokiReceiver) Release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held != nil {
+		close(r.held)
+		r.held = nil
+	}
 }
 
 // NewLokiReceiver starts a receiver, closed when the test ends.
@@ -41,7 +62,7 @@ func NewLokiReceiver(t testing.TB) *LokiReceiver {
 	r := &LokiReceiver{}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	r.URL = r.srv.URL + "/loki/api/v1/push"
-	t.Cleanup(r.srv.Close)
+	t.Cleanup(func() { r.Release(); r.srv.Close() })
 	return r
 }
 
@@ -56,6 +77,16 @@ func (r *LokiReceiver) Entries() []LokiEntry {
 }
 
 func (r *LokiReceiver) serve(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	held := r.held
+	r.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-req.Context().Done():
+			return
+		}
+	}
 	if code := r.Fail.Load(); code != 0 {
 		http.Error(w, "unavailable", int(code))
 		return
