@@ -53,6 +53,7 @@ start() {
 	printf '%s %s\n' "$name" "$!" >>"$pidfile"
 }
 
+# shellcheck disable=SC2317 # called from the traps below
 stop_all() {
 	trap - INT TERM EXIT
 	local i name
@@ -145,15 +146,13 @@ pillars is up (traffic generator on, 2 requests/s). Logs of every process: .data
 Ctrl-C (or 'make down' in another terminal) stops everything.
 EOT
 
-# Stay in the foreground until one of the processes exits or we are told to stop.
+# Stay in the foreground until one of the processes exits (make down stops them all) or we
+# are told to stop; the EXIT trap then stops whatever still runs.
 set +e
 wait -n "${pids[@]}"
 status=$?
 set -e
 for name in "${order[@]}"; do
-	if ! kill -0 "${pids[$name]}" 2>/dev/null; then
-		log "$name exited (status $status); see $data/logs/$name.log"
-		break
-	fi
+	kill -0 "${pids[$name]}" 2>/dev/null || log "$name has exited; see $data/logs/$name.log"
 done
 exit "$status"
