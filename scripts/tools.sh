@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools.sh installs the pinned observability backends of the local stack
 # (Prometheus + promtool, VictoriaLogs, Jaeger v2) into $PILLARS_TOOLS/bin.
+# A binary already on the PATH at the pinned version is linked there instead of built.
 # Each tool carries a version stamp, so a rerun with everything present is instant.
 # All of them are Apache-2.0; they are built from source with the Go toolchain.
 set -euo pipefail
@@ -11,9 +12,9 @@ bin="$tools/bin"
 stamps="$tools/stamps"
 mkdir -p "$bin" "$stamps"
 
-PROMETHEUS_VERSION=v0.316.0       # Prometheus 3.x, module version of github.com/prometheus/prometheus
+PROMETHEUS_VERSION=v0.316.0       # the Go module version of Prometheus 3.16.0
 VICTORIALOGS_VERSION=v1.52.1
-JAEGER_VERSION=v1.76.0            # Jaeger v2 binary, module version v1.x
+JAEGER_VERSION=v1.76.0            # the Go module version of Jaeger v2.13.0
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -28,6 +29,18 @@ current() {
 
 stamp() { printf '%s\n' "$2" >"$stamps/$1"; }
 
+# from_path NAME VERSION_TEXT VERSION_ARGS... links NAME from the PATH into $bin when its
+# version output contains VERSION_TEXT (release binaries print it; `go install` builds do not).
+from_path() {
+	local name=$1 want=$2 found
+	shift 2
+	found="$(command -v "$name" 2>/dev/null)" || return 1
+	[[ "$found" != "$bin/$name" ]] || return 1
+	"$found" "$@" 2>&1 | grep -qF -- "$want" || return 1
+	ln -sf "$found" "$bin/$name"
+	log "using $found ($want)"
+}
+
 # timed CMD... runs a build and reports how long it took.
 timed() {
 	local start=$SECONDS
@@ -37,6 +50,8 @@ timed() {
 
 if current prometheus "$PROMETHEUS_VERSION" prometheus promtool; then
 	log "prometheus $PROMETHEUS_VERSION already installed"
+elif from_path prometheus "version 3.16.0 " --version && from_path promtool "version 3.16.0 " --version; then
+	stamp prometheus "$PROMETHEUS_VERSION"
 else
 	log "building prometheus and promtool $PROMETHEUS_VERSION (about 5 minutes the first time, ~3.5 GB memory)..."
 	# One go install for both binaries: they share most of their compilation.
@@ -48,6 +63,8 @@ fi
 
 if current victorialogs "$VICTORIALOGS_VERSION" victoria-logs; then
 	log "victoria-logs $VICTORIALOGS_VERSION already installed"
+elif from_path victoria-logs "-$VICTORIALOGS_VERSION-" -version; then
+	stamp victorialogs "$VICTORIALOGS_VERSION"
 else
 	log "building victoria-logs $VICTORIALOGS_VERSION (about 30 seconds the first time)..."
 	timed env GOBIN="$bin" GOFLAGS=-buildvcs=false go install \
@@ -57,6 +74,8 @@ fi
 
 if current jaeger "$JAEGER_VERSION" jaeger; then
 	log "jaeger $JAEGER_VERSION already installed"
+elif from_path jaeger '"gitVersion":"v2.13.0"' version; then
+	stamp jaeger "$JAEGER_VERSION"
 else
 	log "building jaeger $JAEGER_VERSION (about 4 minutes the first time, ~2.5 GB memory)..."
 	# The tools module pins the version; `go get -tool` is a no-op when it already does.
