@@ -44,6 +44,7 @@ type lokiShipper struct {
 	labels  map[string]string
 	client  *http.Client
 	entries chan lokiEntry
+	flushes chan chan struct{}
 	stop    chan struct{}
 	// raw and body are reused from batch to batch by the single sending goroutine, so
 	// steady-state shipping allocates no new buffers.
@@ -72,6 +73,7 @@ func newLokiShipper(cfg LokiConfig, labels map[string]string, reg prometheus.Reg
 		labels:  labels,
 		client:  &http.Client{Timeout: cfg.Timeout},
 		entries: make(chan lokiEntry, cfg.Buffer),
+		flushes: make(chan chan struct{}),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		shipped: prometheus.NewCounter(prometheus.CounterOpts{
@@ -106,6 +108,25 @@ func (s *lokiShipper) enqueue(e lokiEntry) {
 	}
 }
 
+// Flush sends what is buffered now and waits until it was sent (or given up), or until ctx
+// is done.
+func (s *lokiShipper) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case s.flushes <- done:
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close sends what is buffered, retrying until ctx is done, and stops the shipper.
 func (s *lokiShipper) Close(ctx context.Context) error {
 	close(s.stop)
@@ -129,6 +150,21 @@ func (s *lokiShipper) run() {
 		}
 		timer.Reset(s.cfg.BatchWait)
 	}
+	// drain sends everything queued right now.
+	drain := func(final bool) {
+		for {
+			select {
+			case e := <-s.entries:
+				batch = append(batch, e)
+				if len(batch) >= s.cfg.BatchSize {
+					flush(final)
+				}
+			default:
+				flush(final)
+				return
+			}
+		}
+	}
 	for {
 		select {
 		case e := <-s.entries:
@@ -138,19 +174,12 @@ func (s *lokiShipper) run() {
 			}
 		case <-timer.C:
 			flush(false)
+		case done := <-s.flushes:
+			drain(false)
+			close(done)
 		case <-s.stop:
-			for {
-				select {
-				case e := <-s.entries:
-					batch = append(batch, e)
-					if len(batch) >= s.cfg.BatchSize {
-						flush(true)
-					}
-				default:
-					flush(true)
-					return
-				}
-			}
+			drain(true)
+			return
 		}
 	}
 }

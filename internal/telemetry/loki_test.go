@@ -191,3 +191,23 @@ type discardExporter struct{}
 
 func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discardExporter) Shutdown(context.Context) error                             { return nil }
+
+func TestFlushPushesBufferedLinesNow(t *testing.T) {
+	loki := telemetrytest.NewLokiReceiver(t)
+	tel, err := telemetry.New(context.Background(), telemetry.Config{
+		Service: "frontend", Trace: telemetry.TraceConfig{Disabled: true},
+		Loki: telemetry.LokiConfig{URL: loki.URL, BatchWait: time.Hour},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	tel.Logger.Info("flush me")
+	if err := tel.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// No waiting: Flush returns once the push was answered.
+	if got := loki.Entries(); len(got) != 1 || !strings.Contains(got[0].Line, "flush me") {
+		t.Errorf("after Flush Loki holds %v", got)
+	}
+}

@@ -89,8 +89,14 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 // TracerProvider exposes the provider, for tests that need to force a flush.
 func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tracing.provider }
 
-// Flush pushes buffered spans to the exporter now.
-func (t *Telemetry) Flush(ctx context.Context) error { return t.tracing.provider.ForceFlush(ctx) }
+// Flush exports buffered spans and pushes buffered log lines now.
+func (t *Telemetry) Flush(ctx context.Context) error {
+	err := t.tracing.provider.ForceFlush(ctx)
+	if t.shipper != nil {
+		err = errors.Join(err, t.shipper.Flush(ctx))
+	}
+	return err
+}
 
 // Shutdown flushes spans and logs, waiting at most until ctx is done.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
