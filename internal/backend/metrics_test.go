@@ -37,7 +37,7 @@ func TestMetricsCarryTraceExemplars(t *testing.T) {
 		`backend_request_duration_seconds_bucket{endpoint="/api/user/{id}",le=`,
 		`backend_requests_total{endpoint="/api/user/{id}",method="GET",status="200"}`,
 		`backend_processing_time_seconds_bucket{operation="validate_user_id",le=`,
-		`backend_cache_operations_total{operation="miss"}`,
+		`backend_processing_time_seconds_bucket{operation="cache_lookup",le=`, // cache hits/misses link through the lookup
 		`backend_database_calls_total{operation="get_user",status="success"}`,
 	} {
 		if !hasLine(exposition, series, exemplar) {

@@ -41,11 +41,11 @@ func cached[K comparable, V any](ctx context.Context, s *Service, rt *readThroug
 	v, ok := rt.cache.get(key)
 	telemetry.Observe(ctx, s.metrics.cacheLookup, time.Since(start).Seconds())
 	if ok {
-		telemetry.Inc(ctx, s.metrics.cacheHit)
+		s.metrics.cacheHit.Inc() // the hot path: the lookup histogram carries the exemplar
 		s.tel.Logger.InfoContext(ctx, "Cache hit for "+subject, id, "cache", cacheHit)
 		return v, true
 	}
-	telemetry.Inc(ctx, s.metrics.cacheMiss)
+	s.metrics.cacheMiss.Inc()
 	s.tel.Logger.InfoContext(ctx, "Cache miss for "+subject, id, "cache", cacheMiss)
 	return v, false
 }

@@ -38,7 +38,10 @@ type statement struct {
 	join     bool   // its execution is the JOIN the join_inventory span stands for
 	singular bool   // it looks one entity up: no row means not_found
 	stmt     *sql.Stmt
-	attrs    []attribute.KeyValue // the semantic-convention attributes of its spans
+	attrs    []attribute.KeyValue // the semantic-convention attributes of query_execution
+	// planAttrs are query_planning's: the plan instead of the query text, so that a span
+	// exported for every request does not carry the same long strings twice.
+	planAttrs []attribute.KeyValue
 }
 
 // statements are all the SQL the service runs.
@@ -135,6 +138,11 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 			semconv.DBOperationName(operationSelect),
 			semconv.DBCollectionName(st.table),
 			semconv.DBQueryText(st.text),
+		}
+		st.planAttrs = []attribute.KeyValue{
+			semconv.DBSystemNameSQLite,
+			semconv.DBCollectionName(st.table),
+			attrQueryPlan.String(st.plan),
 		}
 		*d.into = st
 	}

@@ -67,7 +67,7 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn
 		s.tel.Logger.ErrorContext(cctx, "Transaction commit failed, rolled back", "error", err.Error())
 		return err
 	}
-	telemetry.Inc(cctx, s.metrics.transactions.WithLabelValues(txCommitted))
+	s.metrics.transactions.WithLabelValues(txCommitted).Inc() // only failures need a trace link
 	s.tel.Logger.DebugContext(cctx, "Transaction committed")
 	return nil
 }
@@ -100,8 +100,7 @@ func (s *Service) rollback(ctx context.Context, tx *sql.Tx, cause error) {
 // The statement is counted and timed per table over query_execution.
 func (t *txn) query(ctx context.Context, st *statement, scan func(*sql.Rows) error, args ...any) (int, error) {
 	tr := t.s.tel.Tracer
-	_, span := tr.Start(ctx, "query_planning", trace.WithAttributes(st.attrs...),
-		trace.WithAttributes(attrQueryPlan.String(st.plan)))
+	_, span := tr.Start(ctx, "query_planning", trace.WithAttributes(st.planAttrs...))
 	stmt := t.tx.StmtContext(ctx, st.stmt) // a failed prepare surfaces at execution
 	span.End()
 
@@ -148,7 +147,9 @@ func (t *txn) execute(ctx context.Context, st *statement, stmt *sql.Stmt, scan f
 	}
 	if st.join {
 		var span trace.Span
-		ctx, span = t.s.tel.Tracer.Start(ctx, "join_inventory", trace.WithAttributes(st.attrs...))
+		// The JOIN's own span: its statement is already on query_execution, its parent.
+		ctx, span = t.s.tel.Tracer.Start(ctx, "join_inventory", trace.WithAttributes(
+			semconv.DBSystemNameSQLite, semconv.DBCollectionName(st.table)))
 		defer func() {
 			span.SetAttributes(semconv.DBResponseReturnedRows(n))
 			if err != nil {
