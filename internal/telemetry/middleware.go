@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
@@ -51,19 +52,34 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
+	// Match the route before the span starts, so that the span is born with its final name
+	// and http.route (the sampler sees them, and a rename plus a second attribute write per
+	// request are spared). The mux matches again when it serves: a few hundred nanoseconds.
+	_, pattern := h.mux.Handler(r)
+	if pattern == "/" {
+		pattern = "" // the JSON 404/405 fallback is not a route
+	}
+	route := routeOf(pattern)
+	name := h.names[pattern]
+	if name == "" {
+		name = r.Method
+		if route != unmatched {
+			name += " " + route
+		}
+	}
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(r.Method),
+		semconv.URLPath(r.URL.Path),
+		semconv.URLScheme("http"),
+		semconv.ServerAddress(r.Host),
+		semconv.UserAgentOriginal(r.UserAgent()),
+		semconv.ClientAddress(r.RemoteAddr),
+	}
+	if route != unmatched {
+		attrs = append(attrs, semconv.HTTPRoute(route))
+	}
 	ctx := h.t.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	// The route is known only once the mux has matched it, so the span starts with the
-	// method alone and is renamed below; nothing reads the name in between.
-	ctx, span := h.t.Tracer.Start(ctx, r.Method,
-		trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(
-			semconv.HTTPRequestMethodKey.String(r.Method),
-			semconv.URLPath(r.URL.Path),
-			semconv.URLScheme("http"),
-			semconv.ServerAddress(r.Host),
-			semconv.UserAgentOriginal(r.UserAgent()),
-			semconv.ClientAddress(r.RemoteAddr),
-		))
+	ctx, span := h.t.Tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 	sc := span.SpanContext()
 	if sc.IsValid() {
 		w.Header().Set("traceresponse", "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
@@ -87,19 +103,7 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			sw.status = http.StatusInternalServerError
 			span.SetStatus(codes.Error, err.Error())
 		}
-		route := routeOf(r.Pattern)
-		name := h.names[r.Pattern]
-		if name == "" {
-			name = r.Method
-			if route != unmatched {
-				name += " " + route
-			}
-		}
-		span.SetName(name)
 		span.SetAttributes(semconv.HTTPResponseStatusCode(sw.status))
-		if route != unmatched {
-			span.SetAttributes(semconv.HTTPRoute(route))
-		}
 		if sw.status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(sw.status))
 		}
@@ -115,7 +119,6 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // methods, otherwise 404, both as JSON errors.
 func (t *Telemetry) fallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Pattern = "" // the catch-all is not a route: label it unmatched
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 			probe := r.Clone(r.Context())
