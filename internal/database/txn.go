@@ -118,7 +118,11 @@ func (t *txn) query(ctx context.Context, st *statement, scan func(*sql.Rows) err
 		status = queryNotFound
 	}
 	m := t.s.metrics
-	telemetry.Inc(ectx, m.queries.WithLabelValues(operationSelect, st.table, status))
+	if queries := m.queries.WithLabelValues(operationSelect, st.table, status); status == querySuccess {
+		queries.Inc() // the duration histogram below links successes to their traces
+	} else {
+		telemetry.Inc(ectx, queries)
+	}
 	telemetry.Observe(ectx, m.duration.WithLabelValues(operationSelect, st.table), elapsed.Seconds())
 	span.SetAttributes(semconv.DBResponseReturnedRows(n))
 
