@@ -40,7 +40,11 @@ func (h *traceHandler) Enabled(ctx context.Context, l slog.Level) bool {
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
 	var traceID, spanID string
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		traceID, spanID = sc.TraceID().String(), sc.SpanID().String()
+		if ids := requestIDsFrom(ctx, sc); ids != nil {
+			traceID, spanID = ids.traceID, ids.spanID
+		} else {
+			traceID, spanID = sc.TraceID().String(), sc.SpanID().String()
+		}
 		r.AddAttrs(slog.String("trace_id", traceID), slog.String("span_id", spanID))
 	}
 	s := h.sink

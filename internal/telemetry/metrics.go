@@ -54,32 +54,15 @@ func newHTTPMetrics(reg prometheus.Registerer, service string) *HTTPMetrics {
 	return m
 }
 
-// exemplarKey holds a request's exemplar labels in its context: a request records several
-// samples, and building the labels (a map and a hex string) once per request instead of once
-// per sample keeps exemplars cheap.
-type exemplarKey struct{}
-
-// withExemplar stores the exemplar labels of ctx's span in ctx.
-func withExemplar(ctx context.Context) context.Context {
-	if ex := newExemplar(ctx); ex != nil {
-		return context.WithValue(ctx, exemplarKey{}, ex)
-	}
-	return ctx
-}
-
 // exemplar returns the labels that link a sample to its trace, or nil outside a sampled span
 // (an exemplar pointing at a trace that was never exported would be a dead link).
 func exemplar(ctx context.Context) prometheus.Labels {
-	if ex, ok := ctx.Value(exemplarKey{}).(prometheus.Labels); ok {
-		return ex
-	}
-	return newExemplar(ctx)
-}
-
-func newExemplar(ctx context.Context) prometheus.Labels {
 	sc := trace.SpanContextFromContext(ctx)
 	if !sc.IsSampled() {
 		return nil
+	}
+	if ex := exemplarFrom(ctx, sc); ex != nil {
+		return ex
 	}
 	return prometheus.Labels{"trace_id": sc.TraceID().String()}
 }

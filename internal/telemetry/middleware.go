@@ -85,7 +85,7 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("traceresponse", "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	ctx = withExemplar(ctx)
+	ctx = withRequestIDs(ctx)
 	r = r.WithContext(ctx)
 
 	defer func() {
