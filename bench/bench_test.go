@@ -31,15 +31,28 @@ const (
 	telemetryOff
 )
 
-// sink accepts OTLP and Loki pushes and throws them away: the cost measured is the
-// services', not a backend's.
-func sink(b *testing.B) string {
+// sink accepts OTLP and Loki pushes and throws them away, counting the bytes: the cost
+// measured is the services', not a backend's, and the volume shows whether everything was
+// exported (a batch processor that drops spans under load would look cheaper).
+type sink struct {
+	url              string
+	otlpBytes, lokiB atomic.Int64
+}
+
+func newSink(b *testing.B) *sink {
+	s := &sink{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+		n, _ := io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/v1/traces" {
+			s.otlpBytes.Add(n)
+		} else {
+			s.lokiB.Add(n)
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	b.Cleanup(srv.Close)
-	return srv.URL
+	s.url = srv.URL
+	return s
 }
 
 func newTelemetry(b *testing.B, service string, m mode, sinkURL string) *telemetry.Telemetry {
@@ -64,13 +77,15 @@ func newTelemetry(b *testing.B, service string, m mode, sinkURL string) *telemet
 type stack struct {
 	url   string
 	flush func()
+	sink  *sink // nil for the relay
 }
 
 // pillars starts the three real services on loopback.
 // cacheTTL of a nanosecond makes every request go down to SQLite.
 func pillars(b *testing.B, m mode, cacheTTL time.Duration) stack {
 	ctx := context.Background()
-	sinkURL := sink(b)
+	sk := newSink(b)
+	sinkURL := sk.url
 
 	dbTel := newTelemetry(b, "database", m, sinkURL)
 	db, err := database.New(ctx, database.Config{Path: filepath.Join(b.TempDir(), "bench.db")}, dbTel)
@@ -95,7 +110,7 @@ func pillars(b *testing.B, m mode, cacheTTL time.Duration) stack {
 	}
 	feSrv := httptest.NewServer(fe.Handler())
 	b.Cleanup(func() { feSrv.Close(); _ = fe.Close() })
-	return stack{url: feSrv.URL, flush: func() {
+	return stack{url: feSrv.URL, sink: sk, flush: func() {
 		for _, tel := range []*telemetry.Telemetry{feTel, beTel, dbTel} {
 			_ = tel.Flush(ctx)
 		}
@@ -154,6 +169,11 @@ func load(b *testing.B, s stack, path func(i int64) string) {
 	}
 	b.ReportAllocs()
 	b.SetParallelism(8)
+	s.flush()
+	var otlp0, loki0 int64
+	if s.sink != nil {
+		otlp0, loki0 = s.sink.otlpBytes.Load(), s.sink.lokiB.Load()
+	}
 	b.ResetTimer()
 	start, cpuStart := time.Now(), cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
@@ -167,6 +187,11 @@ func load(b *testing.B, s stack, path func(i int64) string) {
 	// throughput is made of on a saturated machine, and unlike req/s it barely moves when
 	// another process shares the cores.
 	b.ReportMetric(float64((cpuTime()-cpuStart).Microseconds())/float64(b.N), "cpu-µs/op")
+	if s.sink != nil {
+		// Compressed log bytes and uncompressed span bytes shipped per request.
+		b.ReportMetric(float64(s.sink.otlpBytes.Load()-otlp0)/float64(b.N), "otlp-B/op")
+		b.ReportMetric(float64(s.sink.lokiB.Load()-loki0)/float64(b.N), "loki-B/op")
+	}
 }
 
 // cpuTime is the CPU time this process has used, user and system.
