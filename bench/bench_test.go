@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -174,6 +175,9 @@ func load(b *testing.B, s stack, path func(i int64) string) {
 	if s.sink != nil {
 		otlp0, loki0 = s.sink.otlpBytes.Load(), s.sink.lokiB.Load()
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	gc0 := ms.NumGC
 	b.ResetTimer()
 	start, cpuStart := time.Now(), cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
@@ -187,6 +191,10 @@ func load(b *testing.B, s stack, path func(i int64) string) {
 	// throughput is made of on a saturated machine, and unlike req/s it barely moves when
 	// another process shares the cores.
 	b.ReportMetric(float64((cpuTime()-cpuStart).Microseconds())/float64(b.N), "cpu-µs/op")
+	// Garbage collections per thousand requests: telemetry's cost is largely its garbage,
+	// and how often the collector runs depends on the heap the whole process keeps.
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.NumGC-gc0)*1000/float64(b.N), "gc/kreq")
 	if s.sink != nil {
 		// Compressed log bytes and uncompressed span bytes shipped per request.
 		b.ReportMetric(float64(s.sink.otlpBytes.Load()-otlp0)/float64(b.N), "otlp-B/op")
