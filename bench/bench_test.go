@@ -242,4 +242,3 @@ func BenchmarkUncachedUser(b *testing.B) {
 	b.Run("telemetry=off", func(b *testing.B) { load(b, pillars(b, telemetryOff, time.Nanosecond), anyUser) })
 	b.Run("telemetry=all", func(b *testing.B) { load(b, pillars(b, allSignals, time.Nanosecond), anyUser) })
 }
-
