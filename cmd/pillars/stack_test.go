@@ -192,15 +192,7 @@ func anyLine(lines []telemetrytest.LokiEntry, sub string) bool {
 // metrics scrapes a service's /metrics as Prometheus does (OpenMetrics, with exemplars).
 func metrics(t *testing.T, addr string) string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
-	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	return telemetrytest.Scrape(t, "http://"+addr+"/metrics")
 }
 
 // sample returns the value of the series written exactly as `name{labels}` (0 if absent).

@@ -1,10 +1,11 @@
 package backend
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
 // The request histogram and the backend's own histograms link to the trace of the request
@@ -16,21 +17,7 @@ func TestMetricsCarryTraceExemplars(t *testing.T) {
 		t.Fatalf("status %d, body %s", a.status, a.body)
 	}
 
-	req, err := http.NewRequest(http.MethodGet, h.url+"/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("scrape: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exposition := string(body)
+	exposition := telemetrytest.Scrape(t, h.url+"/metrics")
 
 	exemplar := `# {trace_id="` + a.traceID + `"}`
 	for _, series := range []string{

@@ -2,8 +2,6 @@ package database
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -149,21 +147,7 @@ func TestConnectionSettings(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	h := start(t, Config{})
 	r := h.get(t, "/db/user/5")
-	req, err := http.NewRequest(http.MethodGet, h.srv.URL+"/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
-	resp, err := h.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(body)
+	text := telemetrytest.Scrape(t, h.srv.URL+"/metrics")
 	for _, want := range []string{
 		"database_queries_total{operation=\"SELECT\",status=\"success\",table=\"users\"} 1.0\n", // the histogram links successes
 		`database_queries_total{operation="SELECT",status="error",table="inventory"} 0.0`,

@@ -175,12 +175,9 @@ func eventually(t testing.TB, what string, check func() error) {
 // carries exemplars.
 func scrapeOpenMetrics(t testing.TB, baseURL string) []string {
 	t.Helper()
-	resp, body := get(t, http.DefaultClient, baseURL+"/metrics", "application/openmetrics-text; version=1.0.0")
-	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/openmetrics-text") {
-		t.Fatalf("/metrics answered %q, want OpenMetrics", resp.Header.Get("Content-Type"))
-	}
+	body := telemetrytest.Scrape(t, baseURL+"/metrics")
 	var lines []string
-	sc := bufio.NewScanner(strings.NewReader(string(body)))
+	sc := bufio.NewScanner(strings.NewReader(body))
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
 	}
