@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -243,5 +244,57 @@ func decodeJSON(t *testing.T, resp *http.Response, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("%s: body is not JSON: %v", resp.Request.URL, err)
+	}
+}
+
+// Oversized input is refused at the door and the service keeps serving: headers past the
+// limit get 431 from the server, an absurdly long id a 400 naming the problem.
+func TestOversizedInputIsRefused(t *testing.T) {
+	s, _ := startAll(t, nil)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.frontend+"/user/1", nil)
+	req.Header.Set("X-Padding", strings.Repeat("x", 128<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("128 KiB of headers: %d, want 431", resp.StatusCode)
+	}
+	r := s.get("/user/" + strings.Repeat("9", 4000))
+	if r.status != http.StatusBadRequest || r.body["error"] == nil {
+		t.Errorf("a 4000-digit id: %d %v, want a 400 JSON error", r.status, r.body)
+	}
+	if r := s.get("/user/1"); r.status != http.StatusOK {
+		t.Errorf("after oversized input, /user/1 answered %d", r.status)
+	}
+}
+
+// A client that trickles its request and never finishes it is cut off by the server's
+// header timeout, and holds nothing that other requests need in the meantime.
+func TestSlowClientIsCutOff(t *testing.T) {
+	s, _ := startAll(t, nil)
+	conn, err := net.Dial("tcp", s.frontend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /user/1 HTTP/1.1\r\nHost: pillars\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.get("/user/2"); r.status != http.StatusOK {
+		t.Errorf("while a slow client hangs, /user/2 answered %d", r.status)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	buf := make([]byte, 512)
+	for {
+		_, err := conn.Read(buf)
+		if err == nil {
+			continue // a 408 answer before the close is fine too
+		}
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			t.Fatal("the server kept a half-sent request open for 20s")
+		}
+		break // closed by the server
 	}
 }
