@@ -17,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
@@ -58,18 +57,6 @@ func (r *Recorder) Ended(t testing.TB) tracetest.SpanStubs {
 		t.Fatalf("flush spans: %v", err)
 	}
 	return r.Spans.GetSpans()
-}
-
-// SpanNamed returns the first ended span with that name, failing the test if there is none.
-func (r *Recorder) SpanNamed(t testing.TB, name string) tracetest.SpanStub {
-	t.Helper()
-	for _, s := range r.Ended(t) {
-		if s.Name == name {
-			return s
-		}
-	}
-	t.Fatalf("no span named %q; have %v", name, Names(r.Spans.GetSpans()))
-	return tracetest.SpanStub{}
 }
 
 // Names lists span names, for failure messages.
@@ -162,10 +149,9 @@ func (r *Recorder) metric(t testing.TB, name string, labels prometheus.Labels) *
 	return nil
 }
 
-// SpanStub re-exported for helpers' signatures.
+// SpanStub is an ended span as the in-memory exporter keeps it.
 type SpanStub = tracetest.SpanStub
 
-var _ sdktrace.SpanExporter = (*tracetest.InMemoryExporter)(nil)
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers: the stdout of a service under
 // test, written by several handlers at once.
