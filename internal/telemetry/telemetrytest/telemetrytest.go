@@ -152,7 +152,6 @@ func (r *Recorder) metric(t testing.TB, name string, labels prometheus.Labels) *
 // SpanStub is an ended span as the in-memory exporter keeps it.
 type SpanStub = tracetest.SpanStub
 
-
 // SyncBuffer is a bytes.Buffer safe for concurrent writers: the stdout of a service under
 // test, written by several handlers at once.
 type SyncBuffer struct {
