@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,13 +14,18 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
 
+// maxAnswerBytes bounds how much of a callee's answer is read: the largest legitimate answer
+// (a product with its inventory, the overview) is a few kilobytes.
+const maxAnswerBytes = 4 << 20
+
 // Client is the HTTP client a service uses to call the next one: each call is a CLIENT span
 // named after the route template it calls, with W3C trace context and baggage injected, so a
-// trace store can derive the service graph from client/server span pairs.
+// trace store can derive the service graph from client/server span pairs. The span ends when
+// the answer has been read, as otelhttp's does, so its duration covers the whole exchange.
 type Client struct {
 	http       *http.Client
 	tracer     trace.Tracer
@@ -30,24 +34,36 @@ type Client struct {
 
 // NewClient returns a Client with a connection pool sized for a busy service-to-service hop.
 // Deadlines come from the caller's context, so a request's remaining time carries through.
+// Redirects are never followed: between services one means a misconfigured URL, and it is
+// answered as the callee's unexpected answer instead of silently calling somewhere else.
 func (t *Telemetry) NewClient() *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 512
 	tr.MaxIdleConnsPerHost = 256
 	tr.IdleConnTimeout = 90 * time.Second
 	return &Client{
-		http:       &http.Client{Transport: tr},
+		http: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
 		tracer:     t.Tracer,
 		propagator: t.Propagator,
 	}
 }
 
-// Get calls rawURL; route is the callee's route template ("/api/user/{id}") and names the span.
-// The caller must close the body of a non-nil response.
-func (c *Client) Get(ctx context.Context, route, rawURL string) (*http.Response, error) {
+// Answer is implemented by wire types that can tell a complete answer from an incomplete one
+// (an empty object decodes without error into zero values).
+type Answer interface {
+	Validate() error
+}
+
+// GetJSON calls rawURL (route is the callee's route template, "/api/user/{id}", and names the
+// span) and decodes a 2xx JSON answer into v, then checks it with v's Validate when v is an
+// Answer. A non-2xx answer becomes an *HTTPError with the callee's status and message; an
+// answer that cannot be read or is incomplete wraps ErrBadAnswer. Classify tells them apart.
+func (c *Client) GetJSON(ctx context.Context, route, rawURL string, v any) (err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ctx, span := c.tracer.Start(ctx, http.MethodGet+" "+route,
 		trace.WithSpanKind(trace.SpanKindClient),
@@ -56,70 +72,67 @@ func (c *Client) Get(ctx context.Context, route, rawURL string) (*http.Response,
 			semconv.URLFull(req.URL.String()),
 			semconv.URLTemplate(route),
 		),
-		trace.WithAttributes(serverAttrs(req.URL)...))
-	defer span.End()
+		trace.WithAttributes(clientServerAttrs(req.URL)...))
+	defer func() {
+		if err != nil {
+			span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
+			span.SetStatus(codes.Error, cut(err.Error(), 256))
+			if _, isHTTP := errors.AsType[*HTTPError](err); !isHTTP {
+				span.RecordError(err)
+			}
+		}
+		span.End()
+	}()
 	req = req.WithContext(ctx)
 	req.Header.Set("Accept", "application/json")
 	c.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
-		return nil, err
-	}
-	span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
-	// For client spans every 4xx/5xx is an error (HTTP semantic conventions).
-	if resp.StatusCode >= 400 {
-		span.SetStatus(codes.Error, resp.Status)
-		span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
-	}
-	return resp, nil
-}
-
-func serverAttrs(u *url.URL) []attribute.KeyValue {
-	host, port, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		return []attribute.KeyValue{semconv.ServerAddress(u.Host)}
-	}
-	p, _ := strconv.Atoi(port)
-	return []attribute.KeyValue{semconv.ServerAddress(host), semconv.ServerPort(p)}
-}
-
-// errorType gives error.type a bounded value for transport failures.
-func errorType(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	default:
-		return "connection_error"
-	}
-}
-
-// GetJSON calls rawURL and decodes a 2xx JSON answer into v. A non-2xx answer becomes a
-// *HTTPError with the callee's status and error message, so each hop can map it in one place.
-func (c *Client) GetJSON(ctx context.Context, route, rawURL string, v any) error {
-	resp, err := c.Get(ctx, route, rawURL)
-	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	body := io.LimitReader(resp.Body, 4<<20)
+	span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
+	body := io.LimitReader(resp.Body, maxAnswerBytes)
 	if resp.StatusCode/100 != 2 {
+		// For client spans every 4xx/5xx is an error (HTTP semantic conventions); a 3xx is
+		// an answer this API never gives.
 		var e ErrorBody
 		if err := json.NewDecoder(body).Decode(&e); err != nil || e.Error == "" {
 			e.Error = resp.Status
 		}
-		return &HTTPError{Status: resp.StatusCode, Err: errors.New(e.Error)}
+		return &HTTPError{Status: resp.StatusCode, Err: errors.New(cut(e.Error, 512))}
 	}
 	if err := json.NewDecoder(body).Decode(v); err != nil {
-		return fmt.Errorf("decoding answer of %s: %w", route, err)
+		return fmt.Errorf("%w: %s answered JSON that does not decode: %v", ErrBadAnswer, route, err)
+	}
+	if a, ok := v.(Answer); ok {
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("%w: %s answered an incomplete document: %v", ErrBadAnswer, route, err)
+		}
 	}
 	return nil
+}
+
+// clientServerAttrs are server.address and server.port of the callee.
+func clientServerAttrs(u *url.URL) []attribute.KeyValue {
+	host, port := splitHostPort(u.Host)
+	if port == 0 {
+		switch u.Scheme {
+		case "http":
+			port = 80
+		case "https":
+			port = 443
+		}
+	}
+	return []attribute.KeyValue{semconv.ServerAddress(host), semconv.ServerPort(port)}
+}
+
+// errorType gives error.type a bounded value: the status code for HTTP answers, otherwise
+// the call's outcome.
+func errorType(err error) string {
+	if he, ok := errors.AsType[*HTTPError](err); ok {
+		return strconv.Itoa(he.Status)
+	}
+	return Classify(err).Label
 }

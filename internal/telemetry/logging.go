@@ -38,6 +38,7 @@ func (h *traceHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	r = bounded(r)
 	var traceID, spanID string
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		if ids := requestIDsFrom(ctx, sc); ids != nil {
@@ -75,4 +76,57 @@ func (h *traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h *traceHandler) WithGroup(name string) slog.Handler {
 	return &traceHandler{inner: h.inner.WithGroup(name), sink: h.sink}
+}
+
+// bounded returns r with its message and every string attribute cut to maxLogValue bytes.
+// It copies the record only when something is too long, which in a healthy service is never.
+func bounded(r slog.Record) slog.Record {
+	long := len(r.Message) > maxLogValue
+	r.Attrs(func(a slog.Attr) bool {
+		long = long || tooLong(a.Value)
+		return !long
+	})
+	if !long {
+		return r
+	}
+	out := slog.NewRecord(r.Time, r.Level, cut(r.Message, maxLogValue), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(boundAttr(a))
+		return true
+	})
+	return out
+}
+
+func tooLong(v slog.Value) bool {
+	switch v.Kind() {
+	case slog.KindString:
+		return len(v.String()) > maxLogValue
+	case slog.KindGroup:
+		for _, a := range v.Group() {
+			if tooLong(a.Value) {
+				return true
+			}
+		}
+	}
+	// Other kinds are numbers, times and values the services build themselves; input reaches
+	// logs as strings only (errors are logged by their text).
+	return false
+}
+
+func boundAttr(a slog.Attr) slog.Attr {
+	v := a.Value
+	switch v.Kind() {
+	case slog.KindGroup:
+		attrs := v.Group()
+		out := make([]slog.Attr, len(attrs))
+		for i, g := range attrs {
+			out[i] = boundAttr(g)
+		}
+		return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}
+	case slog.KindString:
+		if s := v.String(); len(s) > maxLogValue {
+			return slog.String(a.Key, cut(s, maxLogValue))
+		}
+	}
+	return a
 }

@@ -2,9 +2,11 @@ package telemetry_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -210,4 +212,88 @@ func TestFlushPushesBufferedLinesNow(t *testing.T) {
 	if got := loki.Entries(); len(got) != 1 || !strings.Contains(got[0].Line, "flush me") {
 		t.Errorf("after Flush Loki holds %v", got)
 	}
+}
+
+// Loki answering before it has read a push (as a proxy refusing early does) must not let the
+// next batch overwrite the body the transport is still sending: run with -race.
+func TestLokiBodyIsNotReusedWhileStillBeingSent(t *testing.T) {
+	var pushes atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pushes.Add(1)
+		w.WriteHeader(http.StatusNoContent) // answered without reading the body
+	}))
+	defer srv.Close()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{
+		Service: "backend", Trace: telemetry.TraceConfig{Disabled: true},
+		Loki: telemetry.LokiConfig{URL: srv.URL, BatchWait: time.Millisecond, BatchSize: 200, Buffer: 100000},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lines that do not compress away, so that each body is far larger than a socket buffer.
+	for i := range 4000 {
+		tel.Logger.Info("line", "i", i, "payload", strings.Repeat(strconv.Itoa(i*7919), 40))
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if pushes.Load() < 2 {
+		t.Fatalf("%d pushes, want several batches", pushes.Load())
+	}
+}
+
+// Shutdown that runs out of time aborts the push in flight instead of waiting for Loki.
+func TestLokiCloseAbortsAHangingPush(t *testing.T) {
+	aborted := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // (the server notices a closed connection only once the body is read)
+		<-r.Context().Done()               // Loki that never answers
+		close(aborted)
+	}))
+	defer srv.Close()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{
+		Service: "backend", Trace: telemetry.TraceConfig{Disabled: true},
+		Loki: telemetry.LokiConfig{URL: srv.URL, BatchWait: time.Hour, Timeout: time.Hour},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel.Logger.Info("last words")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := tel.Shutdown(ctx); err == nil {
+		t.Error("a flush that ran out of time reported success")
+	}
+	select {
+	case <-aborted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the push in flight was not aborted by the shutdown's deadline")
+	}
+	if n := dropped(t, tel, "send_failed"); n != 1 {
+		t.Errorf("send_failed = %v, want the one line counted", n)
+	}
+}
+
+// 429 with Retry-After holds the batch back as long as Loki asks, then sends it.
+func TestLokiHonoursRetryAfter(t *testing.T) {
+	var first atomic.Int64
+	var gap atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now().UnixNano()
+		if first.CompareAndSwap(0, now) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		gap.CompareAndSwap(0, now-first.Load())
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	tel := newTestTelemetry(t, srv.URL, 3) // backoff of 1–5 ms: only Retry-After explains a long wait
+	tel.Logger.Info("slow down")
+	waitFor(t, "the retried push", func() bool { return gap.Load() > 0 })
+	if g := time.Duration(gap.Load()); g < 900*time.Millisecond {
+		t.Errorf("retried after %v, want the 1s Retry-After asked for", g)
+	}
+	_ = tel.Shutdown(context.Background())
 }

@@ -31,15 +31,16 @@ func (t *Telemetry) WriteError(w http.ResponseWriter, r *http.Request, status in
 	ctx := r.Context()
 	span := trace.SpanFromContext(ctx)
 	level := slog.LevelWarn
+	msg := err.Error()
 	if status >= 500 {
 		level = slog.LevelError
 		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
+		span.SetStatus(codes.Error, cut(msg, 256))
 	}
 	t.Logger.Log(ctx, level, "request failed",
-		"method", r.Method, "path", r.URL.Path, "status", status, "error", err.Error())
+		"method", methodLabel(r.Method), "path", Excerpt(r.URL.Path), "status", status, "error", msg)
 	WriteJSON(w, status, ErrorBody{
-		Error:   err.Error(),
+		Error:   msg,
 		Status:  status,
 		TraceID: span.SpanContext().TraceID().String(),
 	})

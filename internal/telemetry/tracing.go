@@ -12,30 +12,64 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 )
 
 // TraceConfig holds the standard OTEL_* settings, already read from the environment by main.
 type TraceConfig struct {
-	Disabled           bool   // OTEL_SDK_DISABLED=true: spans are still created for context, never exported
-	Endpoint           string // OTEL_EXPORTER_OTLP_ENDPOINT: base URL, /v1/traces is appended for http
-	TracesEndpoint     string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: full URL, used as is
-	Protocol           string // OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf (default) or grpc
-	Sampler            string // OTEL_TRACES_SAMPLER
-	SamplerArg         string // OTEL_TRACES_SAMPLER_ARG
-	ResourceAttributes string // OTEL_RESOURCE_ATTRIBUTES: k=v,k2=v2
-	ServiceName        string // OTEL_SERVICE_NAME: overrides service.name on spans only
+	Disabled       bool   // OTEL_SDK_DISABLED=true: spans are still created for context, never exported
+	Endpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT: base URL, /v1/traces is appended for http
+	TracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: full URL, used as is
+	Protocol       string // OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL: http/protobuf (default) or grpc
+	Sampler        string // OTEL_TRACES_SAMPLER
+	SamplerArg     string // OTEL_TRACES_SAMPLER_ARG
+
+	// ServiceNameFromEnv lets OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES)
+	// rename the service, as the specification asks. It is false in `pillars all`, where one
+	// environment is shared by three services that must keep their own names.
+	ServiceNameFromEnv bool
+
+	Batch  BatchConfig
+	Limits LimitConfig
 
 	// Exporter replaces the OTLP exporter; tests use an in-memory one.
 	Exporter sdktrace.SpanExporter
 }
+
+// BatchConfig are the batch span processor's settings (OTEL_BSP_*). Zero fields take the
+// defaults below, which differ from the SDK's where a service of this kind needs it.
+type BatchConfig struct {
+	ScheduleDelay      time.Duration // OTEL_BSP_SCHEDULE_DELAY (default 1s: traces show up quickly)
+	ExportTimeout      time.Duration // OTEL_BSP_EXPORT_TIMEOUT (default 10s)
+	MaxQueueSize       int           // OTEL_BSP_MAX_QUEUE_SIZE (default 8192: a few seconds of a busy service)
+	MaxExportBatchSize int           // OTEL_BSP_MAX_EXPORT_BATCH_SIZE (default 512)
+}
+
+// LimitConfig bounds what one span may carry (OTEL_[SPAN_]ATTRIBUTE_*_LIMIT). Zero fields take
+// the defaults below. The SDK's own default is no length limit at all, which lets one request
+// with a huge header or path make a span, and so the batch it travels in, too large for the
+// trace store: every span of that batch is then lost, not only the big one.
+type LimitConfig struct {
+	AttributeValueLength int // default 1024 bytes per string value
+	AttributeCount       int // default 64 attributes per span
+}
+
+// Defaults of the batch processor and the span limits.
+const (
+	DefaultBatchScheduleDelay      = time.Second
+	DefaultBatchExportTimeout      = 10 * time.Second
+	DefaultBatchMaxQueueSize       = 8192
+	DefaultBatchMaxExportBatchSize = 512
+	DefaultAttributeValueLength    = 1024
+	DefaultAttributeCount          = 64
+)
 
 type tracing struct {
 	provider *sdktrace.TracerProvider
 }
 
 func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
-	res, err := newResource(cfg)
+	res, err := newResource(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +82,11 @@ func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
 		// correlation and propagation, but no exemplar points at a trace that does not exist.
 		sampler = sdktrace.NeverSample()
 	}
-	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(sampler)}
+	opts := []sdktrace.TracerProviderOption{
+		sdktrace.WithResource(res),
+		sdktrace.WithSampler(sampler),
+		sdktrace.WithRawSpanLimits(spanLimits(cfg.Trace.Limits)),
+	}
 	if !cfg.Trace.Disabled {
 		exp := cfg.Trace.Exporter
 		if exp == nil {
@@ -58,12 +96,31 @@ func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
 		}
 		// The batch processor is what keeps export off the request path: ending a span is a
 		// non-blocking enqueue, and a full queue drops spans instead of waiting.
+		b := cfg.Trace.Batch
 		opts = append(opts, sdktrace.WithBatcher(exp,
-			sdktrace.WithBatchTimeout(time.Second),
-			sdktrace.WithMaxQueueSize(8192),
-			sdktrace.WithExportTimeout(10*time.Second)))
+			sdktrace.WithBatchTimeout(orDefault(b.ScheduleDelay, DefaultBatchScheduleDelay)),
+			sdktrace.WithExportTimeout(orDefault(b.ExportTimeout, DefaultBatchExportTimeout)),
+			sdktrace.WithMaxQueueSize(orDefault(b.MaxQueueSize, DefaultBatchMaxQueueSize)),
+			sdktrace.WithMaxExportBatchSize(orDefault(b.MaxExportBatchSize, DefaultBatchMaxExportBatchSize))))
 	}
 	return &tracing{provider: sdktrace.NewTracerProvider(opts...)}, nil
+}
+
+// spanLimits are the SDK's limits (which it reads from OTEL_SPAN_* itself) with the value
+// length and attribute count bounded by default.
+func spanLimits(c LimitConfig) sdktrace.SpanLimits {
+	l := sdktrace.NewSpanLimits()
+	l.AttributeValueLengthLimit = orDefault(c.AttributeValueLength, DefaultAttributeValueLength)
+	l.AttributeCountLimit = orDefault(c.AttributeCount, DefaultAttributeCount)
+	return l
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
 }
 
 func newOTLPExporter(ctx context.Context, cfg TraceConfig) (sdktrace.SpanExporter, error) {
@@ -81,7 +138,7 @@ func newOTLPExporter(ctx context.Context, cfg TraceConfig) (sdktrace.SpanExporte
 			url = "http://localhost:4317"
 		}
 		return otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(url))
-	case "http/protobuf", "http/json":
+	case "http/protobuf":
 		url := cfg.TracesEndpoint
 		if url == "" {
 			base := cfg.Endpoint
@@ -91,46 +148,49 @@ func newOTLPExporter(ctx context.Context, cfg TraceConfig) (sdktrace.SpanExporte
 			url = strings.TrimSuffix(base, "/") + "/v1/traces"
 		}
 		return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url))
+	case "http/json":
+		// The specification makes JSON optional, and the Go SDK's exporter speaks protobuf
+		// only: accepting the value and sending protobuf would surprise a receiver that was
+		// set up for JSON.
+		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q is not supported by the Go SDK's exporter: use http/protobuf or grpc", protocol)
 	default:
-		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: want grpc or http/protobuf", protocol)
+		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: want http/protobuf or grpc", protocol)
 	}
 }
 
-func newResource(cfg Config) (*resource.Resource, error) {
-	name := cfg.Service
-	if cfg.Trace.ServiceName != "" {
-		name = cfg.Trace.ServiceName
-	}
-	attrs := []attribute.KeyValue{
-		semconv.ServiceName(name),
+// newResource describes the service the way every OpenTelemetry user expects, through the
+// SDK's own detectors: the telemetry.sdk.* attributes, the host, the process runtime,
+// OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (percent-decoded as the specification says),
+// and the schema URL of the semantic conventions the attributes follow.
+//
+// Precedence: service.version and the environment come from pillars' own settings;
+// service.name comes from the environment when cfg.Trace.ServiceNameFromEnv, and otherwise
+// stays the service's own.
+func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
+	name := semconv.ServiceName(cfg.Service)
+	own := []attribute.KeyValue{
 		semconv.ServiceVersion(cfg.Version),
-		semconv.DeploymentEnvironmentName(cfg.Environment),
-		// The seed and most dashboards still use the older key; carry both.
+		semconv.DeploymentEnvironmentNameKey.String(cfg.Environment),
+		// Dashboards written for the older key still find it.
 		attribute.String("deployment.environment", cfg.Environment),
 	}
-	extra, err := parseResourceAttributes(cfg.Trace.ResourceAttributes)
+	opts := []resource.Option{
+		resource.WithSchemaURL(semconv.SchemaURL),
+		resource.WithTelemetrySDK(),
+		resource.WithHost(),
+		resource.WithProcessRuntimeName(),
+		resource.WithProcessRuntimeVersion(),
+	}
+	if cfg.Trace.ServiceNameFromEnv {
+		opts = append(opts, resource.WithAttributes(name), resource.WithFromEnv(), resource.WithAttributes(own...))
+	} else {
+		opts = append(opts, resource.WithFromEnv(), resource.WithAttributes(append(own, name)...))
+	}
+	res, err := resource.New(ctx, opts...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resource attributes (OTEL_RESOURCE_ATTRIBUTES): %w", err)
 	}
-	// Our own attributes win over OTEL_RESOURCE_ATTRIBUTES: service.name must stay per service
-	// in `pillars all`, where one environment is shared by three services.
-	return resource.NewSchemaless(append(extra, attrs...)...), nil
-}
-
-func parseResourceAttributes(s string) ([]attribute.KeyValue, error) {
-	var out []attribute.KeyValue
-	for _, pair := range strings.Split(s, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %q is not key=value", pair)
-		}
-		out = append(out, attribute.String(strings.TrimSpace(k), strings.TrimSpace(v)))
-	}
-	return out, nil
+	return res, nil
 }
 
 func parseSampler(name, arg string) (sdktrace.Sampler, error) {

@@ -9,8 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -43,27 +46,96 @@ func TestSamplerFromEnvironmentNames(t *testing.T) {
 	}
 }
 
-func TestResourceKeepsServiceNameAndAddsUserAttributes(t *testing.T) {
-	res, err := newResource(Config{Service: "backend", Version: "1.2.3", Environment: "prod",
-		Trace: TraceConfig{ResourceAttributes: "team=pillars, service.name=wrong"}})
-	if err != nil {
-		t.Fatal(err)
+// The resource comes from the SDK's detectors: telemetry.sdk.*, the host, the schema URL, and
+// OTEL_RESOURCE_ATTRIBUTES percent-decoded. In `all` the service keeps its own name; a
+// single-service command lets OTEL_SERVICE_NAME rename it.
+func TestResourceComesFromTheSDKDetectors(t *testing.T) {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "team=pillars,note=two%20words,service.name=wrong")
+	t.Setenv("OTEL_SERVICE_NAME", "renamed")
+	attrsOf := func(fromEnv bool) (map[string]string, string) {
+		res, err := newResource(context.Background(), Config{Service: "backend", Version: "1.2.3", Environment: "prod",
+			Trace: TraceConfig{ServiceNameFromEnv: fromEnv}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, kv := range res.Attributes() {
+			got[string(kv.Key)] = kv.Value.Emit()
+		}
+		return got, res.SchemaURL()
 	}
-	got := map[string]string{}
-	for _, kv := range res.Attributes() {
-		got[string(kv.Key)] = kv.Value.Emit()
-	}
+	got, schema := attrsOf(false)
 	want := map[string]string{"service.name": "backend", "service.version": "1.2.3",
-		"deployment.environment": "prod", "deployment.environment.name": "prod", "team": "pillars"}
+		"deployment.environment": "prod", "deployment.environment.name": "prod", "team": "pillars",
+		"note": "two words", "telemetry.sdk.language": "go", "telemetry.sdk.name": "opentelemetry"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], v, got)
 		}
 	}
-	if _, err := parseResourceAttributes("novalue"); err == nil {
-		t.Error("a malformed OTEL_RESOURCE_ATTRIBUTES must be an error")
+	if got["host.name"] == "" || got["telemetry.sdk.version"] == "" {
+		t.Errorf("host.name and telemetry.sdk.version missing: %v", got)
+	}
+	if schema != semconv.SchemaURL {
+		t.Errorf("schema URL %q, want %q", schema, semconv.SchemaURL)
+	}
+	if got, _ := attrsOf(true); got["service.name"] != "renamed" || got["service.version"] != "1.2.3" {
+		t.Errorf("single service: service.name %q, version %q; want OTEL_SERVICE_NAME and our version", got["service.name"], got["service.version"])
 	}
 }
+
+// http/json is a protocol the Go SDK cannot speak: refused, never silently sent as protobuf.
+func TestHTTPJSONProtocolIsRefused(t *testing.T) {
+	_, err := newOTLPExporter(context.Background(), TraceConfig{Protocol: "http/json"})
+	if err == nil || !strings.Contains(err.Error(), "http/protobuf or grpc") {
+		t.Fatalf("http/json: err = %v, want a refusal naming what is supported", err)
+	}
+}
+
+// Batch settings reach the processor, and a span's attribute values are bounded by default.
+func TestBatchSettingsAndSpanLimitsApply(t *testing.T) {
+	exp := &batchCounter{}
+	tel, err := New(context.Background(), Config{Service: "backend", Trace: TraceConfig{
+		Exporter: exp, Batch: BatchConfig{MaxExportBatchSize: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		_, span := tel.Tracer.Start(context.Background(), "s", trace.WithAttributes(attribute.String("big", strings.Repeat("x", 5000))))
+		span.End()
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if exp.spans.Load() != 10 || exp.largest.Load() > 3 {
+		t.Errorf("exported %d spans in batches of up to %d, want 10 in batches of at most 3", exp.spans.Load(), exp.largest.Load())
+	}
+	if n := exp.longest.Load(); n != DefaultAttributeValueLength {
+		t.Errorf("a 5000-byte attribute was exported with %d bytes, want %d", n, DefaultAttributeValueLength)
+	}
+}
+
+// batchCounter records batch sizes and the longest string attribute exported.
+type batchCounter struct {
+	spans, largest, longest atomic.Int64
+}
+
+func (b *batchCounter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	b.spans.Add(int64(len(spans)))
+	if n := int64(len(spans)); n > b.largest.Load() {
+		b.largest.Store(n)
+	}
+	for _, s := range spans {
+		for _, kv := range s.Attributes() {
+			if n := int64(len(kv.Value.Emit())); n > b.longest.Load() {
+				b.longest.Store(n)
+			}
+		}
+	}
+	return nil
+}
+
+func (b *batchCounter) Shutdown(context.Context) error { return nil }
 
 // A real OTLP/HTTP round trip: spans reach the endpoint named by OTEL_EXPORTER_OTLP_ENDPOINT
 // as a protobuf ExportTraceServiceRequest with the service's resource.

@@ -28,8 +28,9 @@ type LokiEntry struct {
 // with an independent decoder so the shipper's encoder is checked against the schema rather
 // than against itself. Fail makes it answer an error status, as a Loki in trouble would.
 type LokiReceiver struct {
-	URL  string
-	Fail atomic.Int32 // answer this HTTP status while non-zero
+	URL   string
+	Fail  atomic.Int32 // answer this HTTP status while non-zero
+	Bytes atomic.Int64 // of the decompressed push bodies received
 
 	srv     *httptest.Server
 	mu      sync.Mutex
@@ -101,6 +102,7 @@ func (r *LokiReceiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	r.Bytes.Add(int64(len(raw)))
 	entries, err := decodePush(raw)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -219,6 +221,10 @@ type ExportedSpan struct {
 type OTLPReceiver struct {
 	URL string
 
+	// Bytes and LargestBatch count the export requests' bodies: what a trace store would
+	// have to accept.
+	Bytes, LargestBatch atomic.Int64
+
 	mu    sync.Mutex
 	spans []ExportedSpan
 }
@@ -232,6 +238,12 @@ func NewOTLPReceiver(t testing.TB) *OTLPReceiver {
 			return
 		}
 		b, _ := io.ReadAll(req.Body)
+		r.Bytes.Add(int64(len(b)))
+		for n := int64(len(b)); n > r.LargestBatch.Load(); {
+			if r.LargestBatch.CompareAndSwap(r.LargestBatch.Load(), n) {
+				break
+			}
+		}
 		var export collectortrace.ExportTraceServiceRequest
 		if err := proto.Unmarshal(b, &export); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
