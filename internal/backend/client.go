@@ -2,14 +2,15 @@ package backend
 
 import (
 	"context"
-	"net/url"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
-// Client is the typed client the frontend uses to call the backend. Non-2xx answers come back
-// as *telemetry.HTTPError with the backend's status and message.
+// Client is the typed client the frontend uses to call the backend. Failures come back as
+// telemetry.Client reports them: telemetry.Classify tells them apart.
 type Client struct {
 	base string
 	http *telemetry.Client
@@ -20,19 +21,29 @@ func NewClient(baseURL string, c *telemetry.Client) *Client {
 	return &Client{base: strings.TrimSuffix(baseURL, "/"), http: c}
 }
 
-// GetUser asks for one user. The id is passed through as typed by the caller: validating it
-// is the backend's job (validate_user_id), so bad input shows in the trace where it is judged.
-func (c *Client) GetUser(ctx context.Context, id string) (UserResponse, error) {
+// GetUser asks for one user. An answer for another user than the one asked for, or an
+// incomplete one, is a telemetry.ErrBadAnswer.
+func (c *Client) GetUser(ctx context.Context, id int64) (UserResponse, error) {
 	var r UserResponse
-	err := c.http.GetJSON(ctx, "/api/user/{id}", c.base+"/api/user/"+url.PathEscape(id), &r)
-	return r, err
+	if err := c.http.GetJSON(ctx, "/api/user/{id}", c.base+"/api/user/"+strconv.FormatInt(id, 10), &r); err != nil {
+		return UserResponse{}, err
+	}
+	if r.User.ID != id {
+		return UserResponse{}, fmt.Errorf("%w: asked for user %d, got user %d", telemetry.ErrBadAnswer, id, r.User.ID)
+	}
+	return r, nil
 }
 
 // GetProduct asks for one product with its price.
-func (c *Client) GetProduct(ctx context.Context, id string) (ProductResponse, error) {
+func (c *Client) GetProduct(ctx context.Context, id int64) (ProductResponse, error) {
 	var r ProductResponse
-	err := c.http.GetJSON(ctx, "/api/product/{id}", c.base+"/api/product/"+url.PathEscape(id), &r)
-	return r, err
+	if err := c.http.GetJSON(ctx, "/api/product/{id}", c.base+"/api/product/"+strconv.FormatInt(id, 10), &r); err != nil {
+		return ProductResponse{}, err
+	}
+	if r.Product.ID != id {
+		return ProductResponse{}, fmt.Errorf("%w: asked for product %d, got product %d", telemetry.ErrBadAnswer, id, r.Product.ID)
+	}
+	return r, nil
 }
 
 // GetData asks for the home page overview.

@@ -11,8 +11,10 @@ import (
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
-// fakeDB stands in for the database service: it speaks the wire format of internal/database
-// (users 1..5000, products 1..1000, two named queries) and can be told to fail, hang or wait.
+// fakeDB stands in for the database service: it answers with the wire types of
+// internal/database (users 1..5000, products 1..1000, two named queries) and can be told to
+// fail, hang or wait. TestFakeDatabaseAnswersLikeTheRealOne runs the same requests against
+// it and against the real service, so the two cannot drift apart.
 type fakeDB struct {
 	*httptest.Server
 
@@ -127,14 +129,15 @@ func (f *fakeDB) query(w http.ResponseWriter, r *http.Request) {
 	switch name := r.URL.Query().Get("name"); name {
 	case "top_products":
 		n, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		rows := make([]map[string]any, 0, n)
+		rows := make([]database.TopProduct, 0, n)
 		for i := range n {
-			rows = append(rows, map[string]any{"id": i + 1, "name": "Product " + strconv.Itoa(i+1), "units_sold": 100 - i})
+			rows = append(rows, database.TopProduct{ProductID: int64(i + 1), Name: "Product " + strconv.Itoa(i+1),
+				Category: "tools", UnitsSold: int64(100 - i), RevenueCents: int64(1000 * (100 - i))})
 		}
-		telemetry.WriteJSON(w, http.StatusOK, database.QueryResult{Query: name, Rows: rows})
+		telemetry.WriteJSON(w, http.StatusOK, database.QueryResult[database.TopProduct]{Query: name, Rows: rows})
 	case "category_summary":
-		telemetry.WriteJSON(w, http.StatusOK, database.QueryResult{Query: name, Rows: []map[string]any{
-			{"category": "tools", "products": 400}, {"category": "clearance", "products": 20},
+		telemetry.WriteJSON(w, http.StatusOK, database.QueryResult[database.CategorySummary]{Query: name, Rows: []database.CategorySummary{
+			{Category: "tools", Products: 400}, {Category: "clearance", Products: 20},
 		}})
 	default:
 		fakeError(w, http.StatusBadRequest, "unknown query "+strconv.Quote(name))

@@ -3,14 +3,14 @@ package backend
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pillars-o11y/pillars/internal/database"
@@ -23,10 +23,10 @@ import (
 func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	raw := r.PathValue("id")
-	s.tel.Logger.InfoContext(ctx, "Processing user request for ID: "+truncate(raw), "user_id", truncate(raw))
+	s.tel.Logger.InfoContext(ctx, "Processing user request for ID: "+telemetry.Excerpt(raw), "user_id", telemetry.Excerpt(raw))
 	id, err := s.validateUserID(ctx, raw)
 	if err != nil {
-		s.fail(w, r, "user", err)
+		s.invalid(w, r, err)
 		return
 	}
 	idText := strconv.FormatInt(id, 10)
@@ -56,10 +56,10 @@ func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
 func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	raw := r.PathValue("id")
-	s.tel.Logger.InfoContext(ctx, "Processing product request for ID: "+truncate(raw), "product_id", truncate(raw))
+	s.tel.Logger.InfoContext(ctx, "Processing product request for ID: "+telemetry.Excerpt(raw), "product_id", telemetry.Excerpt(raw))
 	id, err := s.validateProductID(ctx, raw)
 	if err != nil {
-		s.fail(w, r, "product", err)
+		s.invalid(w, r, err)
 		return
 	}
 	idText := strconv.FormatInt(id, 10)
@@ -81,7 +81,8 @@ func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	pricing, err := s.applyPricingRules(ctx, product)
 	if err != nil {
-		s.fail(w, r, subject, err)
+		// The backend's own business logic failed: its fault, not the database's.
+		s.tel.WriteError(w, r, http.StatusInternalServerError, errors.New("pricing failed for "+subject+": "+err.Error()))
 		return
 	}
 	telemetry.WriteJSON(w, http.StatusOK, ProductResponse{Product: product, Pricing: pricing, Cache: cache})
@@ -110,20 +111,20 @@ func (s *Service) getData(w http.ResponseWriter, r *http.Request) {
 // loadData runs the overview's two queries side by side: the page waits for the slower one,
 // not for both in turn.
 func (s *Service) loadData(ctx context.Context) (DataResponse, error) {
-	query := func(name string, params url.Values) (database.QueryResult, error) {
-		return callDB(ctx, s, opQuery, "query "+name, slog.String("query", name),
-			func(ctx context.Context) (database.QueryResult, error) { return s.db.Query(ctx, name, params) })
-	}
-	var top database.QueryResult
+	var top []database.TopProduct
 	var topErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { top, topErr = query("top_products", url.Values{"limit": {"5"}}) })
-	categories, catErr := query("category_summary", nil)
+	wg.Go(func() {
+		top, topErr = callDB(ctx, s, opQuery, "query top_products", slog.String("query", "top_products"),
+			func(ctx context.Context) ([]database.TopProduct, error) { return s.db.TopProducts(ctx, 5) })
+	})
+	categories, catErr := callDB(ctx, s, opQuery, "query category_summary", slog.String("query", "category_summary"),
+		func(ctx context.Context) ([]database.CategorySummary, error) { return s.db.CategorySummary(ctx) })
 	wg.Wait()
 	if err := cmp.Or(topErr, catErr); err != nil {
 		return DataResponse{}, err
 	}
-	return DataResponse{TopProducts: rowsOrEmpty(top.Rows), Categories: rowsOrEmpty(categories.Rows)}, nil
+	return DataResponse{TopProducts: top, Categories: categories}, nil
 }
 
 func cacheState(hit bool) string {
@@ -131,12 +132,4 @@ func cacheState(hit bool) string {
 		return cacheHit
 	}
 	return cacheMiss
-}
-
-// rowsOrEmpty makes "no rows" answer [] rather than null.
-func rowsOrEmpty(rows []map[string]any) []map[string]any {
-	if rows == nil {
-		return []map[string]any{}
-	}
-	return rows
 }

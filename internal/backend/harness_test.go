@@ -24,8 +24,16 @@ type harness struct {
 
 func startBackend(t *testing.T, db *fakeDB, cfg Config) *harness {
 	t.Helper()
+	h := startBackendAt(t, db.URL, cfg)
+	h.db = db
+	return h
+}
+
+// startBackendAt starts a backend in front of the database service at dbURL.
+func startBackendAt(t *testing.T, dbURL string, cfg Config) *harness {
+	t.Helper()
 	rec := telemetrytest.New(t, "backend")
-	svc, err := New(context.Background(), cfg, rec.Telemetry, database.NewClient(db.URL, rec.NewClient()))
+	svc, err := New(context.Background(), cfg, rec.Telemetry, database.NewClient(dbURL, rec.NewClient()))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -36,7 +44,7 @@ func startBackend(t *testing.T, db *fakeDB, cfg Config) *harness {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return &harness{rec: rec, svc: svc, url: srv.URL, db: db}
+	return &harness{rec: rec, svc: svc, url: srv.URL}
 }
 
 // answer is one HTTP answer of the backend.

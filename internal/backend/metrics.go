@@ -2,6 +2,8 @@ package backend
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
 // The backend's own metrics, named as in the seed. backend_requests_total and
@@ -28,21 +30,11 @@ const (
 	opQuery      = "query"
 )
 
-// Values of backend_database_calls_total's status label (see outcomeOf).
-const (
-	callSuccess     = "success"
-	callNotFound    = "not_found"
-	callClientError = "client_error"
-	callError       = "error"
-	callTimeout     = "timeout"
-	callUnavailable = "unavailable"
-)
-
 func newMetrics(reg prometheus.Registerer) *metrics {
 	calls := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "backend_database_calls_total",
 		Help: "Calls to the database service, by operation (get_user, get_product, query) and outcome " +
-			"(success, not_found, client_error, error, timeout, unavailable).",
+			"(success, not_found, client_error, error, timeout, unavailable, canceled).",
 	}, []string{"operation", "status"})
 	cache := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "backend_cache_operations_total",
@@ -59,7 +51,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	reg.MustRegister(calls, cache, processing)
 
 	for _, op := range []string{opGetUser, opGetProduct, opQuery} {
-		for _, st := range []string{callSuccess, callNotFound, callClientError, callError, callTimeout, callUnavailable} {
+		for _, st := range telemetry.CallLabels() {
 			calls.WithLabelValues(op, st)
 		}
 	}

@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+
 	"net/http"
 	"testing"
 
@@ -100,7 +102,7 @@ func TestDataRequestRunsBothQueriesAndIsCached(t *testing.T) {
 	if !seen["limit=5&name=top_products"] || !seen["name=category_summary"] {
 		t.Errorf("database saw queries %v, want top_products with limit 5 and category_summary", seen)
 	}
-	if v := h.dbCalls(t, opQuery, callSuccess); v != 2 {
+	if v := h.dbCalls(t, opQuery, telemetry.CallSuccess); v != 2 {
 		t.Errorf("backend_database_calls_total{query,success} = %v, want 2", v)
 	}
 
@@ -121,7 +123,7 @@ func TestUnknownQueryIsAClientError(t *testing.T) {
 	if a := h.get(t, "/api/data"); a.status != http.StatusBadRequest {
 		t.Errorf("status %d, want the database's 400 passed on; body %s", a.status, a.body)
 	}
-	if v := h.dbCalls(t, opQuery, callClientError); v != 2 {
+	if v := h.dbCalls(t, opQuery, telemetry.CallClientError); v != 2 {
 		t.Errorf("backend_database_calls_total{query,client_error} = %v, want 2", v)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/pillars-o11y/pillars/internal/lru"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -21,13 +22,13 @@ const (
 // misses of one key share one call, and only successful answers are kept (a 404 or an error
 // is asked again next time, so a row created or a database recovered shows at once).
 type readThrough[K comparable, V any] struct {
-	cache   *lruCache[K, V]
+	cache   *lru.Cache[K, V]
 	flights flightGroup[K, V]
 	timeout time.Duration // of the shared database call
 }
 
 func newReadThrough[K comparable, V any](ttl time.Duration, size int, timeout time.Duration) *readThrough[K, V] {
-	return &readThrough[K, V]{cache: newLRUCache[K, V](ttl, size), timeout: timeout}
+	return &readThrough[K, V]{cache: lru.New[K, V](ttl, size), timeout: timeout}
 }
 
 // cached looks key up in the cache, counting and logging the lookup: subject ("user 123")
@@ -38,7 +39,7 @@ func newReadThrough[K comparable, V any](ttl time.Duration, size int, timeout ti
 func cached[K comparable, V any](ctx context.Context, s *Service, rt *readThrough[K, V], key K,
 	subject string, id slog.Attr) (V, bool) {
 	start := time.Now()
-	v, ok := rt.cache.get(key)
+	v, ok := rt.cache.Get(key)
 	telemetry.Observe(ctx, s.metrics.cacheLookup, time.Since(start).Seconds())
 	if ok {
 		s.metrics.cacheHit.Inc() // the hot path: the lookup histogram carries the exemplar
@@ -56,12 +57,12 @@ func loadShared[K comparable, V any](ctx context.Context, rt *readThrough[K, V],
 	load func(context.Context) (V, error)) (V, error) {
 	v, shared, err := rt.flights.do(ctx, key, rt.timeout, func(ctx context.Context) (V, error) {
 		// A load that ended between the caller's lookup and now has filled the cache already.
-		if v, ok := rt.cache.get(key); ok {
+		if v, ok := rt.cache.Get(key); ok {
 			return v, nil
 		}
 		v, err := load(ctx)
 		if err == nil {
-			rt.cache.add(key, v)
+			rt.cache.Add(key, v)
 		}
 		return v, err
 	})
@@ -78,7 +79,8 @@ func callDB[V any](ctx context.Context, s *Service, op, subject string, id slog.
 	call func(context.Context) (V, error)) (V, error) {
 	s.tel.Logger.InfoContext(ctx, "Calling database for "+subject, id, "operation", op)
 	v, err := call(ctx)
-	label, status := outcomeOf(err)
+	o := telemetry.Classify(err)
+	label := o.Label
 	if calls := s.metrics.databaseCalls.WithLabelValues(op, label); err == nil {
 		calls.Inc() // successes are many; the failures are what a trace link is for
 	} else {
@@ -86,12 +88,12 @@ func callDB[V any](ctx context.Context, s *Service, op, subject string, id slog.
 	}
 	switch {
 	case err == nil:
-	case label == callNotFound:
+	case label == telemetry.CallNotFound:
 		// A missing row is an answer, not a failure of the database.
 		s.tel.Logger.InfoContext(ctx, "Database has no "+subject, id, "operation", op, "status", label)
 	default:
 		s.tel.Logger.ErrorContext(ctx, "Database call for "+subject+" failed", id,
-			"operation", op, "status", label, "http_status", status, "error", err.Error())
+			"operation", op, "status", label, "http_status", o.Status, "error", err.Error())
 	}
 	return v, err
 }

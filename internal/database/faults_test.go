@@ -127,7 +127,7 @@ func TestInjectedErrors(t *testing.T) {
 	r := h.get(t, "/db/user/42")
 	var e errorBody
 	r.decode(t, 500, &e)
-	if !strings.HasPrefix(e.Error, "injected fault: ") || e.TraceID != r.traceID {
+	if e.Error != "the query failed on purpose (fault injection)" || e.TraceID != r.traceID {
 		t.Errorf("error body %+v", e)
 	}
 	for _, c := range []struct {

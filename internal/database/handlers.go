@@ -3,7 +3,6 @@ package database
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,7 +12,7 @@ import (
 
 // getUser answers GET /db/user/{id}: the user with their order count and lifetime spend.
 func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
-	id, err := parseID(r.PathValue("id"), "user")
+	id, err := ParseID("user", r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -46,7 +45,7 @@ func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
 
 // getProduct answers GET /db/product/{id}: the product joined with its per-warehouse stock.
 func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
-	id, err := parseID(r.PathValue("id"), "product")
+	id, err := ParseID("product", r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -83,70 +82,27 @@ func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
 
 // runQuery answers GET /db/query?name=...: one of the named queries, with its parameters.
 func (s *Service) runQuery(w http.ResponseWriter, r *http.Request) {
-	q, args, err := s.queries.bind(r.URL.Query())
+	q, args, err := s.queries.bind(r.URL.RawQuery)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
-	s.tel.Logger.InfoContext(ctx, "Running named query "+q.name, "query", q.name, "args", args)
-	res := QueryResult{Query: q.name, Rows: []map[string]any{}}
+	s.tel.Logger.InfoContext(ctx, "Running named query "+q.name, "query", q.name)
+	var rows any
 	err = s.inTx(ctx, func(ctx context.Context, tx *txn) error {
-		var cols []string
-		_, err := tx.query(ctx, q.stmt, func(rows *sql.Rows) error {
-			if cols == nil {
-				var err error
-				if cols, err = rows.Columns(); err != nil {
-					return err
-				}
-			}
-			row, err := scanMap(rows, cols)
-			if err != nil {
-				return err
-			}
-			res.Rows = append(res.Rows, row)
-			return nil
-		}, args...)
+		var err error
+		rows, err = q.rows(ctx, tx, q.stmt, args)
 		return err
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	telemetry.WriteJSON(w, http.StatusOK, res)
-}
-
-// scanMap reads one row as column name → value (integers, floats, text, or nil).
-func scanMap(rows *sql.Rows, cols []string) (map[string]any, error) {
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return nil, err
-	}
-	row := make(map[string]any, len(cols))
-	for i, c := range cols {
-		if b, ok := vals[i].([]byte); ok {
-			vals[i] = string(b)
-		}
-		row[c] = vals[i]
-	}
-	return row, nil
-}
-
-// parseID reads a positive int64 id from a path segment; anything else is a 400 that says why.
-func parseID(raw, what string) (int64, error) {
-	id, err := strconv.ParseInt(raw, 10, 64)
-	echo := truncate(raw)
-	switch {
-	case errors.Is(err, strconv.ErrRange):
-		return 0, badRequest("%s id %q is out of range: ids are positive integers below 2^63", what, echo)
-	case err != nil:
-		return 0, badRequest("%s id %q is not a number: ids are positive integers", what, echo)
-	case id <= 0:
-		return 0, badRequest("%s id %d is not positive: ids start at 1", what, id)
-	}
-	return id, nil
+	// The rows are the query's own row type: the answer decodes into QueryResult[TopProduct]
+	// and so on.
+	telemetry.WriteJSON(w, http.StatusOK, struct {
+		Query string `json:"query"`
+		Rows  any    `json:"rows"`
+	}{q.name, rows})
 }

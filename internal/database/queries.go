@@ -1,22 +1,46 @@
 package database
 
 import (
+	"context"
+	"database/sql"
 	"errors"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"time"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
-// namedQuery is one entry of the fixed list GET /db/query can run: a prepared statement and
-// the integer parameters it binds, in order. The request chooses a name and gives numbers;
-// it never supplies SQL.
+// namedQuery is one entry of the fixed list GET /db/query can run: a prepared statement, the
+// integer parameters it binds (in order), and how its rows are read into their wire type. The
+// request chooses a name and gives numbers; it never supplies SQL.
 type namedQuery struct {
 	name   string
 	stmt   *statement
 	params []queryParam
+	rows   rowReader
+}
+
+// rowReader runs a named query's statement in tx and returns its rows, typed: a []TopProduct
+// for top_products, and so on (never null: no rows is an empty list).
+type rowReader func(ctx context.Context, tx *txn, st *statement, args []any) (any, error)
+
+// readRows makes the rowReader of a row type from the scan of one row.
+func readRows[Row any](scan func(*sql.Rows, *Row) error) rowReader {
+	return func(ctx context.Context, tx *txn, st *statement, args []any) (any, error) {
+		out := []Row{}
+		_, err := tx.query(ctx, st, func(rows *sql.Rows) error {
+			var r Row
+			if err := scan(rows, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		}, args...)
+		return out, err
+	}
 }
 
 // queryParam is an integer parameter with its accepted range.
@@ -37,16 +61,27 @@ func newNamedQueries(s *statements) namedQueries {
 	list := []*namedQuery{
 		{name: "top_products", stmt: s.topProducts, params: []queryParam{
 			{name: "limit", def: 10, min: 1, max: 50},
-		}},
-		{name: "category_summary", stmt: s.categorySummary},
+		}, rows: readRows(func(rows *sql.Rows, p *TopProduct) error {
+			return rows.Scan(&p.ProductID, &p.Name, &p.Category, &p.UnitsSold, &p.RevenueCents)
+		})},
+		{name: "category_summary", stmt: s.categorySummary, rows: readRows(func(rows *sql.Rows, c *CategorySummary) error {
+			return rows.Scan(&c.Category, &c.Products, &c.MinPriceCents, &c.MaxPriceCents, &c.AvgPriceCents)
+		})},
 		{name: "user_orders", stmt: s.userOrders, params: []queryParam{
-			{name: "user_id", required: true, min: 1, max: math.MaxInt64},
+			{name: "user_id", required: true, min: 1, max: MaxID},
 			{name: "limit", def: 20, min: 1, max: 100},
-		}},
+		}, rows: readRows(func(rows *sql.Rows, o *UserOrder) error {
+			var created int64
+			err := rows.Scan(&o.OrderID, &o.ProductID, &o.ProductName, &o.Quantity, &o.TotalCents, &created)
+			o.CreatedAt = time.Unix(created, 0).UTC()
+			return err
+		})},
 		{name: "low_stock", stmt: s.lowStock, params: []queryParam{
 			{name: "threshold", def: 10, min: 0, max: 1_000_000},
 			{name: "limit", def: 50, min: 1, max: 200},
-		}},
+		}, rows: readRows(func(rows *sql.Rows, l *LowStock) error {
+			return rows.Scan(&l.ProductID, &l.SKU, &l.Name, &l.Warehouse, &l.Quantity)
+		})},
 	}
 	q := namedQueries{byName: make(map[string]*namedQuery, len(list))}
 	names := make([]string, 0, len(list))
@@ -59,10 +94,16 @@ func newNamedQueries(s *statements) namedQueries {
 	return q
 }
 
-// bind picks the query the request names and reads its parameters. Every mistake (no name, an
-// unknown name, an unknown, repeated, missing, non-integer or out-of-range parameter) is a 400
-// that says what would have been right.
-func (q namedQueries) bind(values url.Values) (*namedQuery, []any, error) {
+// bind picks the query the request names and reads its parameters from the raw query string.
+// Every mistake (a malformed query string, no name, an unknown name, an unknown, repeated,
+// missing, non-integer or out-of-range parameter) is a 400 that says what would have been
+// right. The raw string is parsed here, not with URL.Query, which silently drops what it
+// cannot parse.
+func (q namedQueries) bind(rawQuery string) (*namedQuery, []any, error) {
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, nil, badRequest("malformed query string: %s", queryParseError(err))
+	}
 	names := values["name"]
 	switch {
 	case len(names) == 0 || names[0] == "":
@@ -72,11 +113,11 @@ func (q namedQueries) bind(values url.Values) (*namedQuery, []any, error) {
 	}
 	nq, ok := q.byName[names[0]]
 	if !ok {
-		return nil, nil, badRequest("unknown query %q: valid names are %s", truncate(names[0]), q.names)
+		return nil, nil, badRequest("unknown query %s: valid names are %s", telemetry.Quote(names[0]), q.names)
 	}
 	for key := range values {
 		if key != "name" && !slices.ContainsFunc(nq.params, func(p queryParam) bool { return p.name == key }) {
-			return nil, nil, badRequest("query %s has no parameter %q (it takes: %s)", nq.name, truncate(key), nq.paramList())
+			return nil, nil, badRequest("query %s has no parameter %s (it takes: %s)", nq.name, telemetry.Quote(key), nq.paramList())
 		}
 	}
 	args := make([]any, len(nq.params))
@@ -90,6 +131,14 @@ func (q namedQueries) bind(values url.Values) (*namedQuery, []any, error) {
 	return nq, args, nil
 }
 
+// queryParseError says what url.ParseQuery found, without Go's wording.
+func queryParseError(err error) string {
+	if ee, ok := errors.AsType[url.EscapeError](err); ok {
+		return "invalid percent-encoding " + telemetry.Quote(string(ee))
+	}
+	return "it contains a semicolon or an invalid escape"
+}
+
 func (p queryParam) read(query string, given []string) (int64, error) {
 	switch {
 	case len(given) == 0 && p.required:
@@ -99,12 +148,13 @@ func (p queryParam) read(query string, given []string) (int64, error) {
 	case len(given) > 1:
 		return 0, badRequest("parameter %s of query %s given %d times", p.name, query, len(given))
 	}
-	v, err := strconv.ParseInt(given[0], 10, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, badRequest("parameter %s of query %s must be an integer, got %q", p.name, query, truncate(given[0]))
+	v, err := parseDecimal(given[0])
+	negative := errors.Is(err, errSign) && given[0][0] == '-'
+	if err != nil && !errors.Is(err, strconv.ErrRange) && !negative {
+		return 0, badRequest("parameter %s of query %s must be an integer written with digits only, got %s", p.name, query, telemetry.Quote(given[0]))
 	}
 	if err != nil || v < p.min || v > p.max {
-		return 0, badRequest("parameter %s of query %s must be from %d to %d, got %s", p.name, query, p.min, p.max, truncate(given[0]))
+		return 0, badRequest("parameter %s of query %s must be from %d to %d, got %s", p.name, query, p.min, p.max, telemetry.Quote(given[0]))
 	}
 	return v, nil
 }
@@ -118,19 +168,4 @@ func (nq *namedQuery) paramList() string {
 		names[i] = p.name
 	}
 	return strings.Join(names, ", ")
-}
-
-// maxEcho bounds how much of a bad request value is repeated in its error and log line.
-const maxEcho = 32
-
-// truncate cuts s to maxEcho bytes (on a rune boundary).
-func truncate(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
 }

@@ -70,7 +70,7 @@ func TestNamedQueries(t *testing.T) {
 		t.Run(c.path, func(t *testing.T) {
 			before := h.value(t, "database_queries_total", "operation", "SELECT", "table", c.table, "status", "success")
 			r := h.get(t, c.path)
-			var res QueryResult
+			var res QueryResult[map[string]any]
 			r.decode(t, 200, &res)
 			u, _ := url.Parse(c.path)
 			if res.Query != u.Query().Get("name") || res.Rows == nil {
@@ -112,6 +112,10 @@ func TestNamedQueryBadRequests(t *testing.T) {
 		{"name=user_orders", "needs parameter user_id"},
 		{"name=user_orders&user_id=0", "must be from 1"},
 		{"name=low_stock&threshold=-1", "must be from 0"},
+		{"name=top_products&limit=%zz", "malformed query string"},
+		{"name=top_products;limit=5", "malformed query string"},
+		{"name=top_products&limit=+5", "digits only"},
+		{"name=user_orders&user_id=2147483648", "must be from 1 to 2147483647"},
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			r := h.get(t, "/db/query?"+c.query)

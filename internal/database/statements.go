@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 )
 
 // The tables a statement is counted under (the `table` label): its main table, a fixed enum.
@@ -93,7 +93,7 @@ ORDER BY category`
 
 const sqlUserOrders = `
 SELECT o.id AS order_id, o.product_id, p.name AS product_name, o.quantity, o.total_cents,
-       strftime('%Y-%m-%dT%H:%M:%SZ', o.created_at, 'unixepoch') AS created_at
+       o.created_at
 FROM orders AS o
 JOIN products AS p ON p.id = o.product_id
 WHERE o.user_id = ?

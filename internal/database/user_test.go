@@ -109,7 +109,7 @@ func TestUnknownIDsAreNotFound(t *testing.T) {
 	for _, c := range []struct{ path, table string }{
 		{"/db/user/5001", "users"},
 		{"/db/product/1001", "products"},
-		{"/db/user/9223372036854775807", "users"},
+		{"/db/user/2147483647", "users"},
 	} {
 		before := h.value(t, "database_queries_total", "operation", "SELECT", "table", c.table, "status", "not_found")
 		r := h.get(t, c.path)
@@ -134,15 +134,17 @@ func TestBadIDs(t *testing.T) {
 	h := start(t, Config{})
 	for _, c := range []struct{ path, want string }{
 		{"/db/user/abc", "not a number"},
-		{"/db/user/0", "not positive"},
-		{"/db/user/-5", "not positive"},
+		{"/db/user/0", "greater than 0"},
+		{"/db/user/-5", "is negative"},
+		{"/db/user/+1", "has a sign"},
+		{"/db/user/2147483648", "out of range"},
 		{"/db/user/1.5", "not a number"},
 		{"/db/user/0x10", "not a number"},
 		{"/db/user/9223372036854775808", "out of range"},
 		{"/db/user/" + strings.Repeat("9", 200), "out of range"},
 		{"/db/product/abc", "not a number"},
-		{"/db/product/-1", "not positive"},
-		{"/db/product/%20", "not a number"},
+		{"/db/product/-1", "is negative"},
+		{"/db/product/%20", "whitespace"},
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			r := h.get(t, c.path)

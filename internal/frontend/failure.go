@@ -1,24 +1,12 @@
 package frontend
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
-	"syscall"
-	"time"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
-
-// statusClientClosedRequest answers a request whose client went away before the backend
-// answered (nginx's 499): nobody reads it, but the metrics and the span should not call it a
-// backend failure.
-const statusClientClosedRequest = 499
 
 // failure is a backend call's error as the frontend answers it.
 type failure struct {
@@ -28,65 +16,48 @@ type failure struct {
 	err           error     // the message the client reads
 }
 
-// classifyBackendError is the one place that maps a failed backend call to the frontend's
-// answer. A backend error is never a 200:
+// classifyBackendError maps a failed backend call to the frontend's answer, from the outcome
+// telemetry.Classify gives it (the rule every tier shares). A backend error is never a 200:
 //   - the backend's 4xx passes through with its message (400 stays 400, 404 stays 404);
-//   - its 5xx, or an answer that cannot be read, is 502: the gateway got a bad answer;
+//   - its 5xx, or an answer that cannot be used, is 502: the gateway got a bad answer;
 //   - no answer within the timeout is 504;
-//   - a refused or failed connection is 503: the backend is not there.
+//   - a refused or failed connection is 503: the backend is not there;
+//   - a client that went away before the answer is 499, not counted as an error.
 //
-// reqCtx is the incoming request's context and callCtx the call's, which carries the timeout:
-// their states tell a timeout from a client that went away more reliably than the error text.
-func classifyBackendError(reqCtx, callCtx context.Context, timeout time.Duration, err error) failure {
+// subject names what was asked for ("user 123"); the messages say what happened in the
+// visitor's terms, never the backend's address or the system call that failed.
+func classifyBackendError(err error, subject string, timeout string) failure {
+	o := telemetry.Classify(err)
+	f := failure{status: o.Status}
 	if he, ok := errors.AsType[*telemetry.HTTPError](err); ok {
-		f := failure{backendStatus: he.Status, err: he.Err}
-		switch {
-		case he.Status == http.StatusNotFound:
-			f.status, f.kind = http.StatusNotFound, errNotFound
-		case he.Status >= 400 && he.Status < 500:
-			f.status, f.kind = he.Status, errBadRequest
-		default:
-			f.status, f.kind = http.StatusBadGateway, errBackendError
-			f.err = errors.New("backend answered " + strconv.Itoa(he.Status) + ": " + he.Err.Error())
+		f.backendStatus = he.Status
+	}
+	switch o.Label {
+	case telemetry.CallNotFound:
+		f.kind, f.err = errNotFound, errors.New(o.Reason)
+	case telemetry.CallClientError:
+		f.kind, f.err = errBadRequest, errors.New(o.Reason)
+	case telemetry.CallTimeout:
+		f.kind, f.err = errBackendTimeout, errors.New("backend did not answer within "+timeout+" for "+subject)
+	case telemetry.CallUnavailable:
+		f.kind, f.err = errBackendUnavailable, errors.New("backend unavailable for "+subject+": it could not be reached")
+	case telemetry.CallCanceled:
+		f.err = errors.New("client closed the request before the backend answered")
+	default:
+		f.kind = errBackendError
+		if f.backendStatus != 0 {
+			f.err = errors.New("backend answered " + strconv.Itoa(f.backendStatus) + " for " + subject + ": " + backendMessage(err))
+		} else {
+			f.err = errors.New("backend " + o.Reason + " for " + subject)
 		}
-		return f
 	}
-	if reqCtx.Err() != nil {
-		return failure{status: statusClientClosedRequest, err: errors.New("client closed the request before the backend answered")}
-	}
-	var ne net.Error
-	if errors.Is(callCtx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout()) {
-		return failure{status: http.StatusGatewayTimeout, kind: errBackendTimeout,
-			err: errors.New("backend did not answer within " + timeout.String())}
-	}
-	var oe *net.OpError
-	if errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &oe) && oe.Op == "dial") {
-		return failure{status: http.StatusServiceUnavailable, kind: errBackendUnavailable,
-			err: errors.New("backend unavailable: " + rootCause(err).Error())}
-	}
-	var (
-		ue  *url.Error
-		se  *json.SyntaxError
-		ute *json.UnmarshalTypeError
-	)
-	if errors.As(err, &ue) || errors.As(err, &se) || errors.As(err, &ute) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		// The connection broke mid-answer or the answer was not what the API promises.
-		return failure{status: http.StatusBadGateway, kind: errBackendError,
-			err: errors.New("bad answer from backend: " + err.Error())}
-	}
-	return failure{status: http.StatusInternalServerError, kind: errInternal, err: errors.New("internal error")}
+	return f
 }
 
-// rootCause strips the wrapping (Get "http://...": dial tcp ...:) down to the syscall's words,
-// which say what happened without repeating the URL the client already knows.
-func rootCause(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
+// backendMessage is the backend's own error message, which it writes in its caller's terms.
+func backendMessage(err error) string {
+	if he, ok := errors.AsType[*telemetry.HTTPError](err); ok {
+		return he.Err.Error()
 	}
+	return http.StatusText(http.StatusBadGateway)
 }

@@ -14,11 +14,15 @@ import (
 	"time"
 
 	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
-// fakeBackend serves the backend's API (internal/backend/api.go) on a loopback port, and can
-// be told to fail: answer a status, be slow, or be gone.
+// fakeBackend serves the backend's API with its own wire types (internal/backend/api.go) on
+// a loopback port, and can be told to fail: answer a status, be slow, or be gone.
+// TestFakeBackendAnswersLikeTheRealOne runs every route against it and against the real
+// backend and database, so that the two cannot drift apart.
 type fakeBackend struct {
 	*httptest.Server
 	status int           // non-zero: every /api call answers this status with a JSON error
@@ -34,27 +38,34 @@ func newFakeBackend(t testing.TB, status int, delay time.Duration) *fakeBackend 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/user/{id}", fb.api(func(r *http.Request) any {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		return map[string]any{
-			"user":  map[string]any{"id": id, "name": "User " + r.PathValue("id"), "tier": "gold"},
-			"cache": "miss",
+		if id > database.MaxUserID {
+			return notSeeded("user " + r.PathValue("id"))
+		}
+		return backend.UserResponse{
+			User:  database.User{ID: id, Name: "User " + r.PathValue("id"), Email: "u@example.com", Tier: "gold"},
+			Cache: "miss",
 		}
 	}))
 	mux.HandleFunc("GET /api/product/{id}", fb.api(func(r *http.Request) any {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		return map[string]any{
-			"product": map[string]any{"id": id, "name": "Product " + r.PathValue("id"), "price_cents": 1999},
-			"pricing": map[string]any{"list_price_cents": 1999, "final_price_cents": 2159, "rule": "none"},
-			"cache":   "hit",
+		if id > database.MaxProductID {
+			return notSeeded("product " + r.PathValue("id"))
+		}
+		return backend.ProductResponse{
+			Product: database.Product{ID: id, SKU: "SKU-" + r.PathValue("id"), Name: "Product " + r.PathValue("id"),
+				Category: "home", PriceCents: 1999, Inventory: []database.WarehouseStock{{Warehouse: "Chicago", Quantity: 3}}},
+			Pricing: backend.Pricing{ListPriceCents: 1999, FinalPriceCents: 2164, TaxCents: 165, Rule: "standard"},
+			Cache:   "hit",
 		}
 	}))
 	mux.HandleFunc("GET /api/data", fb.api(func(*http.Request) any {
-		return map[string]any{
-			"top_products": []any{
-				map[string]any{"id": 7, "name": "Walnut <desk>"},
-				map[string]any{"id": 42, "name": "Lamp"},
+		return backend.DataResponse{
+			TopProducts: []database.TopProduct{
+				{ProductID: 7, Name: "Walnut <desk>", Category: "home", UnitsSold: 40, RevenueCents: 99000},
+				{ProductID: 42, Name: "Lamp", Category: "home", UnitsSold: 30, RevenueCents: 45000},
 			},
-			"categories": []any{map[string]any{"name": "furniture", "products": 12}},
-			"cache":      "miss",
+			Categories: []database.CategorySummary{{Category: "home", Products: 12}},
+			Cache:      "miss",
 		}
 	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -87,8 +98,17 @@ func (fb *fakeBackend) api(answer func(*http.Request) any) http.HandlerFunc {
 			})
 			return
 		}
-		_ = json.NewEncoder(w).Encode(answer(r))
+		a := answer(r)
+		if e, ok := a.(telemetry.ErrorBody); ok {
+			w.WriteHeader(e.Status)
+		}
+		_ = json.NewEncoder(w).Encode(a)
 	}
+}
+
+// notSeeded is the backend's answer for an id past the seeded range.
+func notSeeded(subject string) telemetry.ErrorBody {
+	return telemetry.ErrorBody{Error: subject + " does not exist", Status: http.StatusNotFound}
 }
 
 func (fb *fakeBackend) received() []*http.Request {

@@ -83,7 +83,7 @@ func TestGetUserIsOneTrace(t *testing.T) {
 			t.Errorf("log %q has trace_id %v, want %s", msg, line["trace_id"], traceID)
 		}
 	}
-	if line := fe.tel.LogWithMsg(t, "Fetching user 123"); line["user_id"] != "123" || line["level"] != "INFO" {
+	if line := fe.tel.LogWithMsg(t, "Fetching user 123"); line["user_id"] != 123.0 || line["level"] != "INFO" {
 		t.Errorf("log line %v: want user_id 123 at INFO", line)
 	}
 
@@ -121,7 +121,7 @@ func TestGetProduct(t *testing.T) {
 		TraceID string `json:"trace_id"`
 	}
 	if err := json.Unmarshal(body, &answer); err != nil || answer.Product.ID != 7 ||
-		answer.Pricing.FinalPriceCents != 2159 || answer.TraceID != traceID {
+		answer.Pricing.FinalPriceCents != 2164 || answer.TraceID != traceID {
 		t.Errorf("body %s (%v): want product 7 with its pricing and trace_id %s", body, err, traceID)
 	}
 	eventually(t, "spans", func() error {
@@ -139,7 +139,7 @@ func TestGetProduct(t *testing.T) {
 		return nil
 	})
 	for _, msg := range []string{"Fetching product 7", "Product 7 fetch completed"} {
-		if line := fe.tel.LogWithMsg(t, msg); line["trace_id"] != traceID || line["product_id"] != "7" {
+		if line := fe.tel.LogWithMsg(t, msg); line["trace_id"] != traceID || line["product_id"] != 7.0 {
 			t.Errorf("log %v: want trace_id %s and product_id 7", line, traceID)
 		}
 	}
@@ -224,10 +224,10 @@ func TestBackendFailures(t *testing.T) {
 	}{
 		{"not found", fakeURL(http.StatusNotFound, 0), http.StatusNotFound, errNotFound, "fake backend says 404"},
 		{"bad request", fakeURL(http.StatusBadRequest, 0), http.StatusBadRequest, errBadRequest, "fake backend says 400"},
-		{"backend error", fakeURL(http.StatusInternalServerError, 0), http.StatusBadGateway, errBackendError, "backend answered 500: fake backend says 500"},
+		{"backend error", fakeURL(http.StatusInternalServerError, 0), http.StatusBadGateway, errBackendError, "backend answered 500 for user 123: fake backend says 500"},
 		{"backend unavailable upstream", fakeURL(http.StatusServiceUnavailable, 0), http.StatusBadGateway, errBackendError, "backend answered 503"},
 		{"slow backend", fakeURL(0, time.Minute), http.StatusGatewayTimeout, errBackendTimeout, "backend did not answer within 100ms"},
-		{"backend down", func(*testing.T) string { return closed.URL }, http.StatusServiceUnavailable, errBackendUnavailable, "backend unavailable: connection refused"},
+		{"backend down", func(*testing.T) string { return closed.URL }, http.StatusServiceUnavailable, errBackendUnavailable, "backend unavailable for user 123: it could not be reached"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fe := newTestFrontend(t, tc.backendURL(t), Config{BackendTimeout: 100 * time.Millisecond})
@@ -261,7 +261,7 @@ func TestBackendFailures(t *testing.T) {
 			if tc.status >= 500 {
 				wantLevel = "ERROR"
 			}
-			if line["trace_id"] != traceID || line["user_id"] != "123" || line["status"] != float64(tc.status) ||
+			if line["trace_id"] != traceID || line["user_id"] != 123.0 || line["status"] != float64(tc.status) ||
 				line["error_type"] != string(tc.kind) || line["error"] == "" || line["level"] != wantLevel {
 				t.Errorf("error log %v: want %s with trace_id, user_id, status %d, error_type %s and the error",
 					line, wantLevel, tc.status, tc.kind)

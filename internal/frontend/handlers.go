@@ -4,12 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/database"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -30,42 +32,56 @@ type (
 	}
 )
 
-// serveUser answers GET /user/{id}. The id goes to the backend as typed: judging it is the
-// backend's job (validate_user_id), and its 400 passes through.
+// serveUser answers GET /user/{id}. The id is judged here first, by the rule every service
+// applies (database.ParseID): a bad id is answered 400 without a backend call.
 func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id := r.PathValue("id")
-	idAttr := slog.String("user_id", id)
-	trace.SpanFromContext(ctx).SetAttributes(attribute.String("app.user.id", id))
-	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching user "+id, idAttr)
+	raw := r.PathValue("id")
+	id, err := database.ParseID("user", raw)
+	if err != nil {
+		s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching user "+telemetry.Excerpt(raw), slog.String("user_id_input", telemetry.Excerpt(raw)))
+		s.invalid(w, r, err)
+		return
+	}
+	idText := strconv.FormatInt(id, 10)
+	idAttr := slog.Int64("user_id", id)
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching user "+idText, idAttr)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Int64("app.user.id", id))
 
 	resp, err := callBackend(s, r, "/api/user/{id}", idAttr, func(ctx context.Context) (backend.UserResponse, error) {
 		return s.be.GetUser(ctx, id)
 	})
 	if err != nil {
-		s.fail(w, r, "User "+id+" fetch failed", idAttr, err)
+		s.fail(w, r, "User "+idText+" fetch failed", "user "+idText, idAttr, err)
 		return
 	}
-	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "User "+id+" fetch completed", idAttr, slog.String("cache", resp.Cache))
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "User "+idText+" fetch completed", idAttr, slog.String("cache", resp.Cache))
 	telemetry.WriteJSON(w, http.StatusOK, userAnswer{UserResponse: resp, TraceID: traceID(ctx)})
 }
 
 // serveProduct answers GET /product/{id}: the product with its price after the pricing rules.
 func (s *Service) serveProduct(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id := r.PathValue("id")
-	idAttr := slog.String("product_id", id)
-	trace.SpanFromContext(ctx).SetAttributes(attribute.String("app.product.id", id))
-	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching product "+id, idAttr)
+	raw := r.PathValue("id")
+	id, err := database.ParseID("product", raw)
+	if err != nil {
+		s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching product "+telemetry.Excerpt(raw), slog.String("product_id_input", telemetry.Excerpt(raw)))
+		s.invalid(w, r, err)
+		return
+	}
+	idText := strconv.FormatInt(id, 10)
+	idAttr := slog.Int64("product_id", id)
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching product "+idText, idAttr)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Int64("app.product.id", id))
 
 	resp, err := callBackend(s, r, "/api/product/{id}", idAttr, func(ctx context.Context) (backend.ProductResponse, error) {
 		return s.be.GetProduct(ctx, id)
 	})
 	if err != nil {
-		s.fail(w, r, "Product "+id+" fetch failed", idAttr, err)
+		s.fail(w, r, "Product "+idText+" fetch failed", "product "+idText, idAttr, err)
 		return
 	}
-	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Product "+id+" fetch completed", idAttr,
+	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Product "+idText+" fetch completed", idAttr,
 		slog.String("cache", resp.Cache), slog.Int64("final_price_cents", resp.Pricing.FinalPriceCents))
 	telemetry.WriteJSON(w, http.StatusOK, productAnswer{ProductResponse: resp, TraceID: traceID(ctx)})
 }
@@ -81,7 +97,7 @@ func (s *Service) serveHome(w http.ResponseWriter, r *http.Request) {
 		return s.be.GetData(ctx)
 	})
 	if err != nil {
-		s.fail(w, r, "Home page load failed", slog.Attr{}, err)
+		s.fail(w, r, "Home page load failed", "the home page", slog.Attr{}, err)
 		return
 	}
 	html := prefersHTML(r.Header.Get("Accept"))
@@ -94,8 +110,7 @@ func (s *Service) serveHome(w http.ResponseWriter, r *http.Request) {
 }
 
 // callBackend runs one backend call under the backend timeout, with a log line before and after
-// it (the CLIENT span itself comes from the backend client). On failure it returns the
-// classified failure.
+// it (the CLIENT span itself comes from the backend client).
 func callBackend[T any](s *Service, r *http.Request, route string, idAttr slog.Attr, call func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.BackendTimeout)
 	defer cancel()
@@ -105,51 +120,52 @@ func callBackend[T any](s *Service, r *http.Request, route string, idAttr slog.A
 	v, err := call(ctx)
 	elapsed := slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)
 	if err != nil {
-		f := classifyBackendError(r.Context(), ctx, s.cfg.BackendTimeout, err)
-		return v, &backendCallError{failure: f, cause: err, route: route, elapsed: elapsed}
+		return v, &backendCallError{cause: err, route: route, elapsed: elapsed}
 	}
 	s.tel.Logger.LogAttrs(ctx, slog.LevelDebug, "Backend call completed", routeAttr, idAttr, elapsed)
 	return v, nil
 }
 
-// backendCallError carries a classified failure with what the error log needs.
+// backendCallError carries a failed call with what the error log needs.
 type backendCallError struct {
-	failure
 	cause   error
 	route   string
 	elapsed slog.Attr
 }
 
-func (e *backendCallError) Error() string { return e.err.Error() }
+func (e *backendCallError) Error() string { return e.cause.Error() }
 func (e *backendCallError) Unwrap() error { return e.cause }
 
-// fail answers a failed request: one log line with the whole context (what failed, the backend
-// call, both statuses, the error type and the underlying error), the error counter, and the
-// JSON error through WriteError.
-func (s *Service) fail(w http.ResponseWriter, r *http.Request, msg string, idAttr slog.Attr, err error) {
+// fail answers a failed backend call: one log line with the whole context (what failed, the
+// backend call, both statuses, the error type and the underlying error), the error counter, and
+// the JSON error through WriteError. subject names what was asked for, in the answer's words.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, msg, subject string, idAttr slog.Attr, err error) {
 	ctx := r.Context()
-	f, ok := err.(*backendCallError)
-	if !ok {
-		f = &backendCallError{
-			failure: failure{status: http.StatusInternalServerError, kind: errInternal, err: err},
-			cause:   err,
-		}
-	}
+	call, _ := err.(*backendCallError)
+	f := classifyBackendError(err, subject, s.cfg.BackendTimeout.String())
 	level := slog.LevelWarn
 	if f.status >= 500 {
 		level = slog.LevelError
 	}
-	s.tel.Logger.LogAttrs(ctx, level, msg, idAttr,
+	attrs := []slog.Attr{idAttr,
 		slog.Int("status", f.status),
 		slog.Int("backend_status", f.backendStatus),
 		slog.String("error_type", string(f.kind)),
-		slog.String("route", f.route),
-		f.elapsed,
-		slog.String("error", f.cause.Error()))
+		slog.String("error", err.Error())}
+	if call != nil {
+		attrs = append(attrs, slog.String("route", call.route), call.elapsed)
+	}
+	s.tel.Logger.LogAttrs(ctx, level, msg, attrs...)
 	if f.kind != "" {
 		s.metrics.countError(ctx, f.kind)
 	}
 	s.tel.WriteError(w, r, f.status, f.err)
+}
+
+// invalid answers an id that failed validation: a 400, counted as bad_request, with no call.
+func (s *Service) invalid(w http.ResponseWriter, r *http.Request, err error) {
+	s.metrics.countError(r.Context(), errBadRequest)
+	s.tel.WriteError(w, r, http.StatusBadRequest, err)
 }
 
 // traceID is the id of the request's trace, as shown in answers.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/database"
 )
 
 // homeTemplate is the page a browser gets for GET /: a few links into the system and the id of
@@ -117,21 +118,14 @@ func (s *Service) renderHome(w http.ResponseWriter, r *http.Request, data backen
 	_, _ = w.Write(buf.Bytes())
 }
 
-// topProductLinks links the backend's top products when their entries carry an id (and a
-// name) inside the seeded range; entries of another shape are skipped.
-func topProductLinks(top []map[string]any, maxProductID int64) []productLink {
+// topProductLinks links the backend's top products that lie inside the seeded range.
+func topProductLinks(top []database.TopProduct, maxProductID int64) []productLink {
 	var out []productLink
 	for _, p := range top {
-		f, ok := p["id"].(float64)
-		id := int64(f)
-		if !ok || float64(id) != f || id < 1 || id > maxProductID {
+		if p.ProductID < 1 || p.ProductID > maxProductID {
 			continue
 		}
-		name, _ := p["name"].(string)
-		if name == "" {
-			name = "Product " + strconv.FormatInt(id, 10)
-		}
-		out = append(out, productLink{ID: id, Name: name})
+		out = append(out, productLink{ID: p.ProductID, Name: p.Name})
 	}
 	return out
 }

@@ -1,6 +1,10 @@
 package frontend
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pillars-o11y/pillars/internal/database"
+)
 
 func TestPrefersHTML(t *testing.T) {
 	for _, tc := range []struct {
@@ -27,14 +31,12 @@ func TestPrefersHTML(t *testing.T) {
 }
 
 func TestTopProductLinks(t *testing.T) {
-	links := topProductLinks([]map[string]any{
-		{"id": 7.0, "name": "Desk"},
-		{"id": 8.0},              // no name: a generic one
-		{"id": 2000.0},           // outside the seeded range
-		{"id": "9", "name": "x"}, // not a number
-		{"sku": "A-1"},           // another shape
+	links := topProductLinks([]database.TopProduct{
+		{ProductID: 7, Name: "Desk"},
+		{ProductID: 2000, Name: "Far"}, // outside the seeded range
+		{ProductID: 0, Name: "None"},
 	}, 1000)
-	if len(links) != 2 || links[0] != (productLink{7, "Desk"}) || links[1] != (productLink{8, "Product 8"}) {
-		t.Errorf("links %v, want Desk (7) and Product 8", links)
+	if len(links) != 1 || links[0] != (productLink{7, "Desk"}) {
+		t.Errorf("links %v, want Desk (7) only", links)
 	}
 }

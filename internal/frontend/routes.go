@@ -16,10 +16,20 @@ func spanNames() telemetry.SpanNames {
 }
 
 // Handler returns the frontend's HTTP handler: its routes, probes and /metrics, instrumented.
-func (s *Service) Handler() http.Handler {
+// It is built once (the request metrics it registers can exist only once per registry), so
+// every call returns the same handler.
+func (s *Service) Handler() http.Handler { return s.handler() }
+
+// routes builds the handler. The frontend is the edge: unless told to continue its callers'
+// traces, every request starts a new trace, linked to the caller's.
+func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.addRoutes(mux)
-	return s.tel.Instrument(mux, spanNames())
+	var opts []telemetry.InstrumentOption
+	if !s.cfg.ContinueIncomingTraces {
+		opts = append(opts, telemetry.PublicEndpoint())
+	}
+	return s.tel.Instrument(mux, spanNames(), opts...)
 }
 
 // addRoutes lists every route of the frontend.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/pillars-o11y/pillars/internal/backend"
@@ -29,6 +30,9 @@ type Config struct {
 	// the links of the home page.
 	MaxUserID    int64
 	MaxProductID int64
+	// ContinueIncomingTraces makes the frontend continue a caller's W3C trace context instead
+	// of starting a new trace linked to it: for a frontend behind a traced proxy of your own.
+	ContinueIncomingTraces bool
 }
 
 // Defaults of Config, the seeded id ranges of the contract among them.
@@ -70,6 +74,8 @@ type Service struct {
 	home      *template.Template
 	homeLinks homeLinks
 
+	handler func() http.Handler
+
 	stopPruner context.CancelFunc
 	prunerDone chan struct{}
 }
@@ -102,6 +108,7 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry, be *backend.
 		prunerDone: make(chan struct{}),
 	}
 	s.metrics = newMetrics(tel.Registry, s.visitors)
+	s.handler = sync.OnceValue(s.routes)
 	pctx, cancel := context.WithCancel(ctx)
 	s.stopPruner = cancel
 	go func() {

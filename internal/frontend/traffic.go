@@ -196,8 +196,10 @@ func (g *trafficGenerator) run(ctx context.Context, every time.Duration, maxInFl
 }
 
 // send makes one request and reads the answer through, so the connection is reused.
+// Stopping the generator does not cancel a request in flight: like a visitor whose page is
+// loading, it waits for the answer, so a graceful shutdown shows no cancelled requests.
 func (g *trafficGenerator) send(ctx context.Context, user *http.Client, path, accept string) {
-	ctx, cancel := context.WithTimeout(ctx, trafficRequestTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), trafficRequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.base+path, nil)
 	if err != nil {

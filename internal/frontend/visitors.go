@@ -1,12 +1,12 @@
 package frontend
 
 import (
-	"container/list"
 	"context"
 	"crypto/rand"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/pillars-o11y/pillars/internal/lru"
 )
 
 // visitorCookie identifies a visitor across requests: frontend_active_users counts distinct
@@ -18,65 +18,23 @@ const (
 	maxVisitorIDLen     = 64
 )
 
-// visitorTracker remembers when each visitor was last seen, most recent first, so that
-// expiring and evicting both take from the back of one list. Its size is bounded: a client
-// that drops its cookie on every request creates a visitor each time, and memory must not
-// follow it.
+// visitorTracker remembers the visitors seen within the window, in the system's one bounded
+// cache: a visitor is an entry refreshed on every request, whose time to live is the window.
+// Its size is bounded: a client that drops its cookie on every request creates a visitor each
+// time, and memory must not follow it.
 type visitorTracker struct {
-	window time.Duration
-	limit  int
-
-	mu    sync.Mutex
-	byID  map[string]*list.Element // of *visit
-	order *list.List               // front: most recently seen
-}
-
-type visit struct {
-	id   string
-	seen time.Time
+	seenRecently *lru.Cache[string, struct{}]
 }
 
 func newVisitorTracker(window time.Duration, limit int) *visitorTracker {
-	return &visitorTracker{
-		window: window,
-		limit:  limit,
-		byID:   make(map[string]*list.Element),
-		order:  list.New(),
-	}
+	return &visitorTracker{seenRecently: lru.New[string, struct{}](window, limit)}
 }
 
-// seen records a request of visitor id now. The clock is read under the lock so the list
-// stays ordered by time even when requests race.
-func (t *visitorTracker) seen(id string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := time.Now()
-	if e, ok := t.byID[id]; ok {
-		e.Value.(*visit).seen = now
-		t.order.MoveToFront(e)
-		return
-	}
-	if t.order.Len() >= t.limit {
-		t.removeLocked(t.order.Back())
-	}
-	t.byID[id] = t.order.PushFront(&visit{id: id, seen: now})
-}
+// seen records a request of visitor id now.
+func (t *visitorTracker) seen(id string) { t.seenRecently.Add(id, struct{}{}) }
 
 // active forgets the visitors not seen within the window and returns how many remain.
-func (t *visitorTracker) active() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cutoff := time.Now().Add(-t.window)
-	for e := t.order.Back(); e != nil && !e.Value.(*visit).seen.After(cutoff); e = t.order.Back() {
-		t.removeLocked(e)
-	}
-	return t.order.Len()
-}
-
-func (t *visitorTracker) removeLocked(e *list.Element) {
-	delete(t.byID, e.Value.(*visit).id)
-	t.order.Remove(e)
-}
+func (t *visitorTracker) active() int { return t.seenRecently.DropExpired() }
 
 // pruneEvery expires visitors periodically until ctx is done, so memory follows the active
 // population even when nobody reads the gauge.

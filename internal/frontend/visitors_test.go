@@ -47,7 +47,7 @@ func TestVisitorsAreBounded(t *testing.T) {
 			t.Fatalf("%d active, want the limit 3", n)
 		}
 		for id, want := range map[string]bool{"a": true, "b": false, "c": true, "d": true} {
-			if _, ok := v.byID[id]; ok != want {
+			if _, ok := v.seenRecently.Get(id); ok != want {
 				t.Errorf("visitor %s tracked: %v, want %v", id, ok, want)
 			}
 		}
@@ -68,10 +68,7 @@ func TestVisitorsPrunedInTheBackground(t *testing.T) {
 		v.seen("bob")
 		time.Sleep(90 * time.Second)
 		synctest.Wait()
-		v.mu.Lock()
-		left := len(v.byID)
-		v.mu.Unlock()
-		if left != 0 {
+		if left := v.seenRecently.Len(); left != 0 {
 			t.Errorf("%d visitors still held 90 s after their last request", left)
 		}
 		cancel()

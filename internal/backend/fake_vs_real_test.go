@@ -1,0 +1,105 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/telemetry"
+	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
+)
+
+// The fake database the other tests use answers like the real service: the same requests,
+// sent through a backend in front of each, get the same statuses and answers of the same
+// shape (every JSON key the real one has, no other), and each answer validates.
+func TestFakeDatabaseAnswersLikeTheRealOne(t *testing.T) {
+	realDB := startRealDatabase(t)
+	fake := startBackend(t, newFakeDB(t), Config{})
+	real := startBackendAt(t, realDB, Config{})
+	for _, c := range []struct {
+		path     string
+		validate func([]byte) error
+	}{
+		{"/api/user/123", validates[UserResponse]},
+		{"/api/product/42", validates[ProductResponse]},
+		{"/api/product/13", validates[ProductResponse]},
+		{"/api/data", validates[DataResponse]},
+		{"/api/user/4999", validates[UserResponse]},
+		{"/api/user/999999", nil},
+		{"/api/product/1001", nil},
+		{"/api/user/abc", nil},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			f, r := fake.get(t, c.path), real.get(t, c.path)
+			if f.status != r.status {
+				t.Fatalf("fake answered %d, real %d (%s)", f.status, r.status, r.body)
+			}
+			if fk, rk := jsonKeys(t, f.body), jsonKeys(t, r.body); !slices.Equal(fk, rk) {
+				t.Errorf("answers differ in shape:\nfake %v\nreal %v", fk, rk)
+			}
+			if c.validate == nil {
+				return
+			}
+			for name, body := range map[string][]byte{"fake": f.body, "real": r.body} {
+				if err := c.validate(body); err != nil {
+					t.Errorf("%s answer does not validate: %v\n%s", name, err, body)
+				}
+			}
+		})
+	}
+}
+
+func validates[T telemetry.Answer](body []byte) error {
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return v.Validate()
+}
+
+// jsonKeys lists every key path of a JSON document ("user.id", "top_products[].product_id").
+func jsonKeys(t *testing.T, body []byte) []string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	var keys []string
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if k == "trace_id" {
+					continue
+				}
+				keys = append(keys, prefix+k)
+				walk(prefix+k+".", e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(prefix[:max(len(prefix)-1, 0)]+"[].", e)
+			}
+		}
+	}
+	walk("", v)
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// startRealDatabase runs the real database service on a new, seeded SQLite file.
+func startRealDatabase(t *testing.T) string {
+	t.Helper()
+	svc, err := database.New(context.Background(), database.Config{Path: filepath.Join(t.TempDir(), "pillars.db")},
+		telemetrytest.New(t, "database").Telemetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Handler())
+	t.Cleanup(func() { srv.Close(); _ = svc.Close() })
+	return srv.URL
+}
