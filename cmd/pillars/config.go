@@ -1,8 +1,11 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +20,7 @@ type commonOptions struct {
 	lokiBatchWait   time.Duration
 	lokiBuffer      int
 	lokiRetries     int
+	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 }
 
@@ -27,16 +31,22 @@ func (o *commonOptions) register(f *flags) {
 	f.Duration(&o.lokiBatchWait, "loki-batch-wait", time.Second, "longest a log line waits before it is pushed")
 	f.Int(&o.lokiBuffer, "loki-buffer", 10000, "log lines held while Loki is slow or down; more are dropped and counted")
 	f.Int(&o.lokiRetries, "loki-retries", 5, "retries of a failed push, with exponential backoff")
-	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "time given to in-flight requests on SIGINT/SIGTERM")
+	f.Duration(&o.drainDelay, "drain-delay", 5*time.Second, "on SIGINT/SIGTERM, how long /ready answers 503 while requests are still served, so load balancers stop sending first")
+	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "after the drain delay, the time given to in-flight requests before they are cut off")
 }
 
 // telemetryConfig builds one service's telemetry settings from the flags and the standard
 // OTEL_* variables. serviceNameOverride is false in `all`, where one OTEL_SERVICE_NAME would
-// wrongly give three services one name.
+// wrongly give three services one name. (OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are
+// read by the SDK's resource detector itself, from the process environment.)
 func (o *commonOptions) telemetryConfig(service string, getenv func(string) string, stdout interface {
 	Write([]byte) (int, error)
 }, serviceNameOverride bool) (telemetry.Config, error) {
 	level, err := parseLevel(o.logLevel)
+	if err != nil {
+		return telemetry.Config{}, err
+	}
+	batch, limits, err := sdkSettings(getenv)
 	if err != nil {
 		return telemetry.Config{}, err
 	}
@@ -47,10 +57,9 @@ func (o *commonOptions) telemetryConfig(service string, getenv func(string) stri
 		Protocol:           firstNonEmpty(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL")),
 		Sampler:            getenv("OTEL_TRACES_SAMPLER"),
 		SamplerArg:         getenv("OTEL_TRACES_SAMPLER_ARG"),
-		ResourceAttributes: getenv("OTEL_RESOURCE_ATTRIBUTES"),
-	}
-	if serviceNameOverride {
-		tc.ServiceName = getenv("OTEL_SERVICE_NAME")
+		ServiceNameFromEnv: serviceNameOverride,
+		Batch:              batch,
+		Limits:             limits,
 	}
 	return telemetry.Config{
 		Service:     service,
@@ -66,6 +75,49 @@ func (o *commonOptions) telemetryConfig(service string, getenv func(string) stri
 		LogLevel: level,
 		Stdout:   stdout,
 	}, nil
+}
+
+// sdkSettings reads the batch span processor's and the span limits' standard variables. The
+// SDK would read them itself, but explicit options win over them, so they are read here and
+// passed on: a variable the user set always takes effect.
+func sdkSettings(getenv func(string) string) (telemetry.BatchConfig, telemetry.LimitConfig, error) {
+	var errs []error
+	millis := func(name string) time.Duration {
+		n := positiveInt(getenv, name, &errs)
+		return time.Duration(n) * time.Millisecond
+	}
+	batch := telemetry.BatchConfig{
+		ScheduleDelay:      millis("OTEL_BSP_SCHEDULE_DELAY"),
+		ExportTimeout:      millis("OTEL_BSP_EXPORT_TIMEOUT"),
+		MaxQueueSize:       positiveInt(getenv, "OTEL_BSP_MAX_QUEUE_SIZE", &errs),
+		MaxExportBatchSize: positiveInt(getenv, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &errs),
+	}
+	// The span-specific variable wins over the general one, as the specification says.
+	limits := telemetry.LimitConfig{
+		AttributeValueLength: cmp.Or(positiveInt(getenv, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", &errs),
+			positiveInt(getenv, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", &errs)),
+		AttributeCount: cmp.Or(positiveInt(getenv, "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", &errs),
+			positiveInt(getenv, "OTEL_ATTRIBUTE_COUNT_LIMIT", &errs)),
+	}
+	if err := errors.Join(errs...); err != nil {
+		return batch, limits, usageError{err}
+	}
+	return batch, limits, nil
+}
+
+// positiveInt reads a variable holding a positive integer; unset is 0, and anything else is
+// an error added to errs.
+func positiveInt(getenv func(string) string, name string, errs *[]error) int {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		*errs = append(*errs, fmt.Errorf("%s=%q: want a positive integer", name, v))
+		return 0
+	}
+	return n
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -86,11 +138,12 @@ func firstNonEmpty(vs ...string) string {
 }
 
 type frontendOptions struct {
-	addr           string
-	backendURL     string
-	backendTimeout time.Duration
-	trafficRate    float64
-	trafficUsers   int
+	addr                   string
+	backendURL             string
+	backendTimeout         time.Duration
+	trafficRate            float64
+	trafficUsers           int
+	continueIncomingTraces bool
 }
 
 // register adds the frontend's flags. In `all` the backend is in the same process and its URL
@@ -103,6 +156,8 @@ func (o *frontendOptions) register(f *flags, defaultRate float64, standalone boo
 	f.Duration(&o.backendTimeout, "backend-timeout", 5*time.Second, "deadline of one backend call")
 	f.Float(&o.trafficRate, "traffic-rate", defaultRate, "built-in traffic, requests per second; 0 turns it off")
 	f.Int(&o.trafficUsers, "traffic-users", 200, "simulated visitors the built-in traffic draws from")
+	f.Bool(&o.continueIncomingTraces, "continue-incoming-traces", false,
+		"continue callers' W3C trace context instead of starting a new trace linked to it (for a frontend behind your own traced proxy)")
 }
 
 type backendOptions struct {

@@ -215,12 +215,24 @@ func TestCommandLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PILLARS_SLOW_QUERY_THRESHOLD") || exitCode(err) != 2 {
 		t.Errorf("bad variable: %v", err)
 	}
-	// A port already taken fails the command at once.
+	// A port already taken fails the command at once, saying which address, in `all` as in a
+	// single service (where it once reached the next service's wiring as a nil listener).
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln.Close()
-	err = run(t.Context(), []string{"frontend", "--frontend-addr", ln.Addr().String()}, func(string) string { return "" }, &out, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "address already in use") {
-		t.Errorf("taken port: %v", err)
+	taken := ln.Addr().String()
+	for _, args := range [][]string{
+		{"frontend", "--frontend-addr", taken},
+		{"all", "--database-addr", "127.0.0.1:0", "--backend-addr", taken, "--frontend-addr", "127.0.0.1:0"},
+		{"all", "--database-addr", taken},
+	} {
+		err = run(t.Context(), args, func(string) string { return "" }, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), taken+" is already in use") || exitCode(err) != 1 {
+			t.Errorf("%v with %s taken: %v (exit %d), want the address named as in use", args, taken, err, exitCode(err))
+		}
+	}
+	err = run(t.Context(), []string{"backend", "--backend-addr", "nonsense"}, func(string) string { return "" }, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), `"nonsense" is not a host:port address`) || exitCode(err) != 2 {
+		t.Errorf("malformed address: %v (exit %d), want a usage error", err, exitCode(err))
 	}
 }
 
@@ -265,8 +277,53 @@ func TestOversizedInputIsRefused(t *testing.T) {
 	if r.status != http.StatusBadRequest || r.body["error"] == nil {
 		t.Errorf("a 4000-digit id: %d %v, want a 400 JSON error", r.status, r.body)
 	}
+	if r := s.get("/user/" + strings.Repeat("9", 65000)); r.status != http.StatusRequestURITooLong || r.body["error"] == nil {
+		t.Errorf("a 65 kB id: %d %v, want a 414 JSON error", r.status, r.body)
+	}
 	if r := s.get("/user/1"); r.status != http.StatusOK {
 		t.Errorf("after oversized input, /user/1 answered %d", r.status)
+	}
+}
+
+// Input never multiplies into telemetry: 600 requests with ids of 7 kB each (under the URL
+// limit, so they reach the handlers) leave bounded log lines and spans, and every export
+// batch stays far under what a trace store accepts (Tempo refuses a whole batch over its
+// body limit, losing the ordinary spans in it too).
+func TestOversizedInputStaysOutOfTelemetry(t *testing.T) {
+	s, stop := startAll(t, nil)
+	ok := s.get("/user/7")
+	big := strings.Repeat("7", 7000)
+	for i := range 600 {
+		path := "/user/" + big
+		if i%2 == 1 {
+			path = "/product/" + big
+		}
+		if r := s.get(path); r.status != http.StatusBadRequest {
+			t.Fatalf("request %d: %d, want 400", i, r.status)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("per request: %d bytes of OTLP, %d bytes of logs; largest export %d bytes",
+		s.otlp.Bytes.Load()/601, s.loki.Bytes.Load()/601, s.otlp.LargestBatch.Load())
+	if n := s.otlp.LargestBatch.Load(); n > 1<<20 {
+		t.Errorf("largest OTLP export was %d bytes, want well under 1 MiB", n)
+	}
+	if perRequest := s.otlp.Bytes.Load() / 601; perRequest > 4<<10 {
+		t.Errorf("%d bytes of spans per request, want a few kB at most", perRequest)
+	}
+	if perRequest := s.loki.Bytes.Load() / 601; perRequest > 4<<10 {
+		t.Errorf("%d bytes of logs per request, want a few kB at most", perRequest)
+	}
+	for _, line := range strings.Split(s.stdout.String(), "\n") {
+		if strings.Contains(line, strings.Repeat("7", 100)) {
+			t.Fatalf("the input reached a log line: %.300s", line)
+		}
+	}
+	// The ordinary request's spans were exported with the rest.
+	if spans := s.trace(ok.traceID, "frontend_get_user", "backend_get_user", "database_get_user"); len(spans) == 0 {
+		t.Error("the ordinary request's trace is missing")
 	}
 }
 

@@ -32,9 +32,12 @@ Standard OpenTelemetry variables:
   OTEL_EXPORTER_OTLP_ENDPOINT         OTLP base URL (default http://localhost:4318, or :4317 for grpc)
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  full traces URL, used as is
   OTEL_EXPORTER_OTLP_PROTOCOL         http/protobuf (default) or grpc
+  OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION, _CERTIFICATE  as the SDK reads them
   OTEL_SERVICE_NAME                   service.name on spans (single-service commands only)
-  OTEL_RESOURCE_ATTRIBUTES            extra resource attributes, k=v,k2=v2
+  OTEL_RESOURCE_ATTRIBUTES            extra resource attributes, k=v,k2=v2 (percent-encoded values)
   OTEL_TRACES_SAMPLER[_ARG]           parentbased_always_on (default), traceidratio, ...
+  OTEL_BSP_SCHEDULE_DELAY, _EXPORT_TIMEOUT (ms), _MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE
+  OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT (default 1024), OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT (64)
   OTEL_SDK_DISABLED=true              export no spans (requests are unaffected)
 `
 
@@ -55,6 +58,9 @@ func (f *flags) Int(p *int, name string, def int, text string) {
 }
 func (f *flags) Float(p *float64, name string, def float64, text string) {
 	f.fs.Float64Var(p, name, def, f.usage(name, text))
+}
+func (f *flags) Bool(p *bool, name string, def bool, text string) {
+	f.fs.BoolVar(p, name, def, f.usage(name, text))
 }
 func (f *flags) Duration(p *time.Duration, name string, def time.Duration, text string) {
 	f.fs.DurationVar(p, name, def, f.usage(name, text))

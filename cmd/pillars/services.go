@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -27,80 +27,138 @@ type service interface {
 	Close() error
 }
 
-// unit is one running service: its listener, its own telemetry and the service itself.
+// unit is one running service: its server, its own telemetry and the service itself.
 type unit struct {
-	ln  net.Listener
-	tel *telemetry.Telemetry
-	svc service
+	name   string
+	server *telemetry.Server
+	tel    *telemetry.Telemetry
+	svc    service
 }
 
+// serviceOptions are the parsed flags of a service command.
+type serviceOptions struct {
+	cmd        string
+	common     commonOptions
+	frontend   frontendOptions
+	backend    backendOptions
+	database   databaseOptions
+	standalone bool // one service per process, as opposed to `all`
+}
+
+func (o *serviceOptions) runs(service string) bool { return o.cmd == "all" || o.cmd == service }
+
+// runServices runs the services cmd names until ctx ends, then stops them in order.
 func runServices(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	opts, err := parseServiceOptions(cmd, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	otel.SetErrorHandler(exportErrorHandler(stderr))
+	lns, err := listenAll(opts)
+	if err != nil {
+		return err
+	}
+	units, err := startUnits(ctx, opts, lns, getenv, stdout)
+	if err != nil {
+		lns.close()
+		return err
+	}
+	return serve(ctx, opts, units, lns)
+}
+
+func parseServiceOptions(cmd string, args []string, getenv func(string) string, stderr io.Writer) (*serviceOptions, error) {
+	o := &serviceOptions{cmd: cmd, standalone: cmd != "all"}
 	f := newFlags(cmd, summaries[cmd], stderr)
-	var common commonOptions
-	var fo frontendOptions
-	var bo backendOptions
-	var do databaseOptions
-	common.register(f)
-	standalone := cmd != "all"
-	if cmd == "all" || cmd == "frontend" {
+	o.common.register(f)
+	if o.runs("frontend") {
 		rate := 0.0
 		if cmd == "all" {
 			rate = 2
 		}
-		fo.register(f, rate, standalone)
+		o.frontend.register(f, rate, o.standalone)
 	}
-	if cmd == "all" || cmd == "backend" {
-		bo.register(f, standalone)
+	if o.runs("backend") {
+		o.backend.register(f, o.standalone)
 	}
-	if cmd == "all" || cmd == "database" {
-		do.register(f)
+	if o.runs("database") {
+		o.database.register(f)
 	}
 	if err := f.parse(args, getenv); err != nil {
-		return err
+		return nil, err
 	}
+	return o, nil
+}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	otel.SetErrorHandler(exportErrorHandler(stderr))
+// listeners are the sockets of the services a command runs (nil for the others).
+type listeners struct {
+	database, backend, frontend net.Listener
+}
 
-	// Listen first, all at once: a port already taken fails the command before anything
-	// else starts, and in `all` the callers learn the callees' real addresses.
-	var lnDB, lnBE, lnFE net.Listener
-	var err error
-	listen := func(addr string) net.Listener {
-		if err != nil {
-			return nil
+// listenAll opens every listener first, before anything else starts: a port already taken fails
+// the command at once with the address in the message, and in `all` the callers learn the
+// callees' real addresses (a port of 0 picks a free one).
+func listenAll(o *serviceOptions) (*listeners, error) {
+	l := &listeners{}
+	for _, s := range []struct {
+		name, addr string
+		into       *net.Listener
+	}{
+		{"database", o.database.addr, &l.database},
+		{"backend", o.backend.addr, &l.backend},
+		{"frontend", o.frontend.addr, &l.frontend},
+	} {
+		if !o.runs(s.name) {
+			continue
 		}
-		var ln net.Listener
-		ln, err = net.Listen("tcp", addr)
-		return ln
-	}
-	switch cmd {
-	case "all":
-		lnDB, lnBE, lnFE = listen(do.addr), listen(bo.addr), listen(fo.addr)
-		bo.databaseURL, fo.backendURL = dialURL(lnDB), dialURL(lnBE)
-	case "database":
-		lnDB = listen(do.addr)
-	case "backend":
-		lnBE = listen(bo.addr)
-	case "frontend":
-		lnFE = listen(fo.addr)
-	}
-	if err != nil {
-		closeAll(lnDB, lnBE, lnFE)
-		return err
-	}
-
-	newTel := func(name string) (*telemetry.Telemetry, error) {
-		cfg, err := common.telemetryConfig(name, getenv, stdout, standalone)
+		ln, err := listen(s.name, s.addr)
 		if err != nil {
+			l.close()
 			return nil, err
 		}
-		return telemetry.New(ctx, cfg)
+		*s.into = ln
 	}
+	if o.cmd == "all" {
+		o.backend.databaseURL, o.frontend.backendURL = dialURL(l.database), dialURL(l.backend)
+	}
+	return l, nil
+}
+
+// listen opens one service's listener, explaining the usual failures.
+func listen(service, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		return ln, nil
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("%s: address %s is already in use (is another pillars running?): stop what listens there, or choose another with --%s-addr",
+			service, addr, service)
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("%s: not allowed to listen on %s: ports below 1024 need privileges", service, addr)
+	}
+	if _, ok := errors.AsType[*net.AddrError](err); ok {
+		return nil, usageError{fmt.Errorf("%s: --%s-addr %q is not a host:port address", service, service, addr)}
+	}
+	return nil, fmt.Errorf("%s: cannot listen on %s: %w", service, addr, err)
+}
+
+func (l *listeners) close() {
+	for _, ln := range []net.Listener{l.database, l.backend, l.frontend} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// startUnits builds each service with its own telemetry, callees first, and returns them in
+// the order they stop: callers first (frontend, backend, database).
+func startUnits(ctx context.Context, o *serviceOptions, lns *listeners, getenv func(string) string, stdout io.Writer) ([]*unit, error) {
 	var units []*unit
-	start := func(ln net.Listener, name string, build func(*telemetry.Telemetry) (service, error)) error {
-		tel, err := newTel(name)
+	add := func(name string, ln net.Listener, build func(*telemetry.Telemetry) (service, error)) error {
+		cfg, err := o.common.telemetryConfig(name, getenv, stdout, o.standalone)
+		if err != nil {
+			return err
+		}
+		tel, err := telemetry.New(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -109,98 +167,163 @@ func runServices(ctx context.Context, cmd string, args []string, getenv func(str
 			_ = tel.Shutdown(context.WithoutCancel(ctx))
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		units = append(units, &unit{ln: ln, tel: tel, svc: svc})
+		u := &unit{name: name, tel: tel, svc: svc, server: telemetry.NewServer(ln, svc.Handler(), tel.Logger)}
+		units = append([]*unit{u}, units...)
 		return nil
 	}
-	if lnDB != nil && err == nil {
-		err = start(lnDB, "database", func(tel *telemetry.Telemetry) (service, error) {
-			return database.New(ctx, database.Config{
-				Path:               do.dbPath,
-				SlowQueryThreshold: do.slowQueryThreshold,
-				Faults: database.Faults{
-					Latency:   database.Duration(do.queryLatency),
-					Jitter:    database.Duration(do.queryJitter),
-					ErrorRate: do.queryErrorRate,
-				},
-			}, tel)
-		})
+	steps := []struct {
+		name  string
+		ln    net.Listener
+		build func(*telemetry.Telemetry) (service, error)
+	}{
+		{"database", lns.database, func(tel *telemetry.Telemetry) (service, error) {
+			return database.New(ctx, o.database.config(), tel)
+		}},
+		{"backend", lns.backend, func(tel *telemetry.Telemetry) (service, error) {
+			db := database.NewClient(o.backend.databaseURL, tel.NewClient())
+			return backend.New(ctx, o.backend.config(), tel, db)
+		}},
+		{"frontend", lns.frontend, func(tel *telemetry.Telemetry) (service, error) {
+			be := backend.NewClient(o.frontend.backendURL, tel.NewClient())
+			return frontend.New(ctx, o.frontend.config(), tel, be)
+		}},
 	}
-	if lnBE != nil && err == nil {
-		err = start(lnBE, "backend", func(tel *telemetry.Telemetry) (service, error) {
-			db := database.NewClient(bo.databaseURL, tel.NewClient())
-			return backend.New(ctx, backend.Config{
-				CacheTTL:        bo.cacheTTL,
-				CacheSize:       bo.cacheSize,
-				DatabaseTimeout: bo.databaseTimeout,
-			}, tel, db)
-		})
-	}
-	if lnFE != nil && err == nil {
-		err = start(lnFE, "frontend", func(tel *telemetry.Telemetry) (service, error) {
-			be := backend.NewClient(fo.backendURL, tel.NewClient())
-			return frontend.New(ctx, frontend.Config{
-				BackendTimeout: fo.backendTimeout,
-				MaxUserID:      database.MaxUserID,
-				MaxProductID:   database.MaxProductID,
-			}, tel, be)
-		})
+	var err error
+	for _, st := range steps {
+		if st.ln != nil {
+			if err = add(st.name, st.ln, st.build); err != nil {
+				break
+			}
+		}
 	}
 	if err != nil {
 		for _, u := range units {
 			_ = u.svc.Close()
 			_ = u.tel.Shutdown(context.WithoutCancel(ctx))
 		}
-		closeAll(lnDB, lnBE, lnFE)
-		return err
+		return nil, err
+	}
+	return units, nil
+}
+
+func (o *databaseOptions) config() database.Config {
+	return database.Config{
+		Path:               o.dbPath,
+		SlowQueryThreshold: o.slowQueryThreshold,
+		Faults: database.Faults{
+			Latency:   database.Duration(o.queryLatency),
+			Jitter:    database.Duration(o.queryJitter),
+			ErrorRate: o.queryErrorRate,
+		},
+	}
+}
+
+func (o *backendOptions) config() backend.Config {
+	return backend.Config{CacheTTL: o.cacheTTL, CacheSize: o.cacheSize, DatabaseTimeout: o.databaseTimeout}
+}
+
+func (o *frontendOptions) config() frontend.Config {
+	return frontend.Config{
+		BackendTimeout:         o.backendTimeout,
+		MaxUserID:              database.MaxUserID,
+		MaxProductID:           database.MaxProductID,
+		ContinueIncomingTraces: o.continueIncomingTraces,
+	}
+}
+
+// serve runs the units until ctx ends or one of them fails, then shuts everything down.
+func serve(ctx context.Context, o *serviceOptions, units []*unit, lns *listeners) error {
+	failed := make(chan error, len(units))
+	for _, u := range units {
+		u.tel.Logger.Info("listening", "addr", u.server.Addr().String(), "version", u.tel.Version, "environment", u.tel.Environment)
+		u.server.Start()
+		go func() {
+			if err, ok := <-u.server.Failed(); ok && err != nil {
+				failed <- fmt.Errorf("%s: %w", u.name, err)
+			}
+		}()
+	}
+	traffic := startTraffic(o, lns, units)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-failed: // one service failing stops the others: better than a half-running `all`
+	}
+	return errors.Join(serveErr, shutdown(units, traffic, o.common))
+}
+
+// shutdown is the graceful stop, one step after the other, each visible in the logs:
+//  1. every service turns unready (/ready answers 503), the built-in traffic stops;
+//  2. the drain delay: requests are still served, with "Connection: close", while load
+//     balancers notice and stop sending;
+//  3. callers before callees (frontend, backend, database): stop accepting, finish what is in
+//     flight (within one grace for all), close the service, so that no request in flight
+//     finds the next service gone;
+//  4. flush each service's spans and logs.
+//
+// It returns telemetry.ErrGraceExpired when requests were cut off (exit status 1).
+func shutdown(units []*unit, traffic func(), o commonOptions) error {
+	for _, u := range units {
+		u.svc.SetReady(false)
+		u.tel.Logger.Info("shutting down: not ready", "drain_delay", o.drainDelay.String(), "grace", o.shutdownTimeout.String())
+	}
+	traffic()
+	for _, u := range units {
+		u.server.Drain()
+	}
+	if o.drainDelay > 0 {
+		time.Sleep(o.drainDelay)
 	}
 
-	var wg sync.WaitGroup
-	errs := make([]error, len(units))
-	for i, u := range units {
-		wg.Go(func() {
-			errs[i] = u.serve(ctx, common.shutdownTimeout)
-			if errs[i] != nil {
-				cancel() // one service failing stops the others: better than a half-running `all`
-			}
-		})
+	grace, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	var errs []error
+	for _, u := range units {
+		err := u.server.Shutdown(grace)
+		if errors.Is(err, telemetry.ErrGraceExpired) {
+			u.tel.Logger.Error("requests still in flight at the end of the grace were cut off", "grace", o.shutdownTimeout.String())
+		}
+		if cerr := u.svc.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", u.name, err))
+		}
+		u.tel.Logger.Info("stopped")
 	}
-	if lnFE != nil && fo.trafficRate > 0 {
-		fe := units[len(units)-1]
-		wg.Go(func() {
-			_ = frontend.RunTraffic(ctx, frontend.TrafficConfig{
-				Rate:         fo.trafficRate,
-				Users:        fo.trafficUsers,
-				BaseURL:      dialURL(lnFE),
-				MaxUserID:    database.MaxUserID,
-				MaxProductID: database.MaxProductID,
-			}, &http.Client{Timeout: 10 * time.Second}, fe.tel.Logger)
-		})
+	for _, u := range units {
+		// A telemetry backend that is down at exit loses the last batch; that is reported, not
+		// turned into a failing exit status.
+		if err := u.tel.Shutdown(context.Background()); err != nil {
+			u.tel.Logger.Warn("telemetry flush on shutdown incomplete", "error", err.Error())
+		}
 	}
-	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// serve runs one unit until ctx is cancelled, then drains it: not ready, stop accepting,
-// finish in-flight requests, close the service, flush spans and logs.
-func (u *unit) serve(ctx context.Context, grace time.Duration) error {
-	log := u.tel.Logger
-	log.Info("listening", "addr", u.ln.Addr().String(), "version", u.tel.Version, "environment", u.tel.Environment)
-	stop := context.AfterFunc(ctx, func() {
-		u.svc.SetReady(false)
-		log.Info("shutting down", "grace", grace.String())
-	})
-	defer stop()
-	err := telemetry.Serve(ctx, u.ln, u.svc.Handler(), log, grace)
-	if cerr := u.svc.Close(); cerr != nil {
-		err = errors.Join(err, cerr)
+// startTraffic starts the built-in traffic generator when the frontend runs here with a rate,
+// and returns the function that stops it and waits for its requests in flight.
+func startTraffic(o *serviceOptions, lns *listeners, units []*unit) (stop func()) {
+	if lns.frontend == nil || o.frontend.trafficRate <= 0 {
+		return func() {}
 	}
-	log.Info("stopped")
-	// A telemetry backend that is down at exit loses the last batch; that is reported, not
-	// turned into a failing exit status.
-	if terr := u.tel.Shutdown(context.WithoutCancel(ctx)); terr != nil {
-		log.Warn("telemetry flush on shutdown incomplete", "error", terr.Error())
+	fe := units[0] // callers first: the frontend is the first unit
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = frontend.RunTraffic(ctx, frontend.TrafficConfig{
+			Rate:         o.frontend.trafficRate,
+			Users:        o.frontend.trafficUsers,
+			BaseURL:      dialURL(lns.frontend),
+			MaxUserID:    database.MaxUserID,
+			MaxProductID: database.MaxProductID,
+		}, &http.Client{Timeout: 10 * time.Second}, fe.tel.Logger)
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
-	return err
 }
 
 // dialURL is the URL a caller in this process uses to reach ln: wildcard binds are dialled
@@ -212,14 +335,6 @@ func dialURL(ln net.Listener) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
-}
-
-func closeAll(lns ...net.Listener) {
-	for _, ln := range lns {
-		if ln != nil {
-			ln.Close()
-		}
-	}
 }
 
 // exportErrorHandler reports OpenTelemetry export failures (a trace backend that is down) at

@@ -86,6 +86,7 @@ func startAll(t *testing.T, extraEnv map[string]string) (*stack, func() error) {
 		"PILLARS_DB_PATH":             seededCopy(t),
 		"PILLARS_TRAFFIC_RATE":        "0",
 		"PILLARS_ENVIRONMENT":         "test",
+		"PILLARS_DRAIN_DELAY":         "0s",
 	}
 	for k, v := range extraEnv {
 		env[k] = v
