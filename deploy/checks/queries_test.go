@@ -42,7 +42,7 @@ type query struct {
 func ruleQueries(t *testing.T) (queries []query, recorded map[string]bool) {
 	t.Helper()
 	recorded = map[string]bool{}
-	for _, f := range ruleFiles(t) {
+	for _, f := range allRuleFiles(t) {
 		for _, g := range parseRules(t, f).Groups {
 			for _, r := range g.Rules {
 				name := r.Record
