@@ -266,7 +266,7 @@ func TestComposeMemoryBudget(t *testing.T) {
 }
 
 // tempoMeasuredResident is Tempo's resident memory after 6.5 minutes at 5 requests/s with no
-// limit (issue 7); 416 MiB of limit was not enough.
+// limit; the 416 MiB limit it had before left it no room.
 const tempoMeasuredResident = 411 << 20
 
 // A Go service's GOMEMLIMIT is a soft target below its container limit: the garbage collector
