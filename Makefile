@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Backends for the local stack are built once into this folder (git-ignored).
 export PILLARS_TOOLS ?= $(CURDIR)/.tools
 
-.PHONY: build run up down tools test unit e2e deploy-check compose-up compose-down bench dashboards fmt vet
+.PHONY: build run up down tools test unit e2e deploy-check compose-up compose-down bench dashboards slo fmt vet
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/pillars
@@ -51,6 +51,11 @@ compose-down:
 
 dashboards:
 	cd deploy && $(GO) run ./cmd/dashboards
+
+# The journeys' SLO rules, generated with sloth from deploy/slo/journeys.yaml: the real ones and
+# the time-scaled copy for tests. The first run builds sloth (a few minutes).
+slo:
+	cd deploy && $(GO) run ./cmd/slo
 
 # Throughput, CPU per request and memory of the request path: relay vs telemetry off vs all
 # signals on. Results and how to read them: bench/RESULTS.md.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
@@ -26,11 +27,34 @@ func runPromtool(t *testing.T, args ...string) {
 	t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
 }
 
+// ruleFiles returns the rule files Prometheus loads: rules/*.yml, the glob both configs name.
 func ruleFiles(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob(path(t, "deploy", "prometheus", "rules", "*.yml"))
+	return globFiles(t, "deploy", "prometheus", "rules", "*.yml")
+}
+
+// allRuleFiles adds the time-scaled SLO rules, which only tests load: they are checked, and
+// their queries and alerts tested, like the others.
+func allRuleFiles(t *testing.T) []string {
+	t.Helper()
+	return append(ruleFiles(t), globFiles(t, "deploy", "prometheus", "timescaled", "*.yml")...)
+}
+
+// ruleTestFiles returns the promtool unit test files, relative to deploy/prometheus.
+func ruleTestFiles(t *testing.T) []string {
+	t.Helper()
+	var rel []string
+	for _, f := range globFiles(t, "deploy", "prometheus", "tests", "*.yml") {
+		rel = append(rel, filepath.Join("tests", filepath.Base(f)))
+	}
+	return rel
+}
+
+func globFiles(t *testing.T, parts ...string) []string {
+	t.Helper()
+	files, err := filepath.Glob(path(t, parts...))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no rule files in deploy/prometheus/rules: %v", err)
+		t.Fatalf("no files match %s: %v", filepath.Join(parts...), err)
 	}
 	return files
 }
@@ -41,21 +65,135 @@ func TestPromtoolCheckConfig(t *testing.T) {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
-	runPromtool(t, append([]string{"check", "rules"}, ruleFiles(t)...)...)
+	runPromtool(t, append([]string{"check", "rules"}, allRuleFiles(t)...)...)
 }
 
-// Every alert has a unit test; the tests also pin the recording rules' results.
+// Every alert has unit tests; the tests also pin the recording rules' results.
 func TestPromtoolTestRules(t *testing.T) {
-	runPromtool(t, "test", "rules", filepath.Join("tests", "rules_test.yml"))
+	runPromtool(t, append([]string{"test", "rules"}, ruleTestFiles(t)...)...)
 }
 
+// promtoolTests is the part of a promtool unit test file these checks read.
+type promtoolTests struct {
+	RuleFiles []string `yaml:"rule_files"`
+	Tests     []struct {
+		Name       string `yaml:"name"`
+		AlertTests []struct {
+			EvalTime  string `yaml:"eval_time"`
+			Alertname string `yaml:"alertname"`
+			ExpAlerts []struct {
+				Labels map[string]string `yaml:"exp_labels"`
+			} `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+// alertCoverage is what the unit tests show of one alert: that it fires (for which journeys,
+// for the SLO alerts that serve several), that it stays silent, and that it resolves (silent
+// later in a test in which it fired).
+type alertCoverage struct {
+	firesFor         map[string]bool
+	silent, resolves bool
+}
+
+// alertCoverageByFile reads every unit test file and returns, per rule file it loads (an absolute
+// path), what its tests show of each alert.
+func alertCoverageByFile(t *testing.T) map[string]map[string]*alertCoverage {
+	t.Helper()
+	out := map[string]map[string]*alertCoverage{}
+	for _, rel := range ruleTestFiles(t) {
+		var f promtoolTests
+		readYAML(t, &f, "deploy", "prometheus", rel)
+		var files []string
+		for _, rf := range f.RuleFiles {
+			abs := filepath.Clean(filepath.Join(path(t, "deploy", "prometheus", "tests"), rf))
+			files = append(files, abs)
+			if out[abs] == nil {
+				out[abs] = map[string]*alertCoverage{}
+			}
+		}
+		cover := func(name string) []*alertCoverage {
+			var cs []*alertCoverage
+			for _, abs := range files {
+				if out[abs][name] == nil {
+					out[abs][name] = &alertCoverage{firesFor: map[string]bool{}}
+				}
+				cs = append(cs, out[abs][name])
+			}
+			return cs
+		}
+		for _, tc := range f.Tests {
+			firstFired := map[string]time.Duration{}
+			for _, at := range tc.AlertTests {
+				d, err := model.ParseDuration(at.EvalTime)
+				if err != nil {
+					t.Fatalf("%s: test %q: eval_time %q: %v", rel, tc.Name, at.EvalTime, err)
+				}
+				if len(at.ExpAlerts) == 0 {
+					continue
+				}
+				for _, c := range cover(at.Alertname) {
+					for _, a := range at.ExpAlerts {
+						c.firesFor[a.Labels["journey"]] = true
+					}
+				}
+				if prev, ok := firstFired[at.Alertname]; !ok || time.Duration(d) < prev {
+					firstFired[at.Alertname] = time.Duration(d)
+				}
+			}
+			for _, at := range tc.AlertTests {
+				if len(at.ExpAlerts) > 0 {
+					continue
+				}
+				d, _ := model.ParseDuration(at.EvalTime)
+				fired, ok := firstFired[at.Alertname]
+				for _, c := range cover(at.Alertname) {
+					c.silent = true
+					c.resolves = c.resolves || ok && time.Duration(d) > fired
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Every alert is tested by a file that loads its rules: firing, and silent where it should be.
+// The SLO alerts, whose point is to page during a burn and stop after it, must also be shown
+// resolving, and, in the rules Prometheus loads, firing for each journey.
 func TestEveryAlertHasAUnitTest(t *testing.T) {
-	tests := string(readFile(t, "deploy", "prometheus", "tests", "rules_test.yml"))
-	for _, f := range ruleFiles(t) {
+	coverage := alertCoverageByFile(t)
+	loaded := ruleFiles(t)
+	for _, f := range allRuleFiles(t) {
+		slo := filepath.Base(f) == "slo.yml"
+		where := filepath.Join(filepath.Base(filepath.Dir(f)), filepath.Base(f))
+		reported := map[string]bool{}
 		for _, g := range parseRules(t, f).Groups {
 			for _, r := range g.Rules {
-				if r.Alert != "" && !strings.Contains(tests, "alertname: "+r.Alert+"\n") {
-					t.Errorf("alert %s has no alert_rule_test in tests/rules_test.yml", r.Alert)
+				if r.Alert == "" {
+					continue
+				}
+				c := coverage[f][r.Alert]
+				if c == nil {
+					c = &alertCoverage{}
+				}
+				journey := r.Labels["journey"]
+				if slices.Contains(loaded, f) && !c.firesFor[journey] && !reported[r.Alert+"/"+journey] {
+					reported[r.Alert+"/"+journey] = true
+					t.Errorf("%s: alert %s has no unit test in which it fires for journey %q", where, r.Alert, journey)
+				}
+				// The rest is per name: the SLO alerts share one across journeys and severities.
+				if reported[r.Alert] {
+					continue
+				}
+				reported[r.Alert] = true
+				if len(c.firesFor) == 0 {
+					t.Errorf("%s: alert %s has no unit test in which it fires", where, r.Alert)
+				}
+				if !c.silent {
+					t.Errorf("%s: alert %s has no unit test in which it stays silent", where, r.Alert)
+				}
+				if slo && !c.resolves {
+					t.Errorf("%s: alert %s has no unit test in which it resolves after firing", where, r.Alert)
 				}
 			}
 		}
@@ -69,6 +207,30 @@ func loadPrometheusConfig(t *testing.T, parts ...string) *config.Config {
 		t.Fatalf("%s: %v", filepath.Join(parts...), err)
 	}
 	return cfg
+}
+
+// Both configs load the SLO rules, and neither loads their time-scaled test copy: its alerts
+// carry the same names and would fire on a burn 30 times too early.
+func TestPrometheusLoadsTheSLORules(t *testing.T) {
+	for _, parts := range [][]string{{"deploy", "prometheus", "prometheus.yml"}, {"deploy", "local", "prometheus.yml"}} {
+		cfg := loadPrometheusConfig(t, parts...)
+		var loaded []string
+		for _, pattern := range cfg.RuleFiles {
+			matches, err := filepath.Glob(pattern)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loaded = append(loaded, matches...)
+		}
+		if !slices.Contains(loaded, path(t, "deploy", "prometheus", "rules", "slo.yml")) {
+			t.Errorf("%s does not load rules/slo.yml (it loads %v)", filepath.Join(parts...), loaded)
+		}
+		for _, f := range loaded {
+			if strings.Contains(f, string(filepath.Separator)+"timescaled"+string(filepath.Separator)) {
+				t.Errorf("%s loads the time-scaled test rules %s", filepath.Join(parts...), f)
+			}
+		}
+	}
 }
 
 // The local stack (make up, the end-to-end tests) runs deploy/local/prometheus.yml. It must be

@@ -25,6 +25,7 @@ func All() ([]File, error) {
 		{"frontend.json", Frontend()},
 		{"backend.json", Backend()},
 		{"database.json", Database()},
+		{"slo.json", SLO()},
 	}
 	files := make([]File, 0, len(builders))
 	for _, d := range builders {
@@ -33,10 +34,13 @@ func All() ([]File, error) {
 			return nil, fmt.Errorf("build %s: %w", d.name, err)
 		}
 		numberPanels(&built)
-		// Show the links above the panels, where a visitor looks for them (the SDK's default
-		// tucks them into the controls menu).
+		// Show the links and the annotation toggles above the panels, where a visitor looks for
+		// them (the SDK's default tucks them into the controls menu).
 		for i := range built.Links {
 			built.Links[i].Placement = nil
+		}
+		for i := range built.Annotations.List {
+			built.Annotations.List[i].Placement = nil
 		}
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -72,6 +73,56 @@ func TestDashboardsAreDistinctAndTagged(t *testing.T) {
 				t.Errorf("%s: panel id %d missing or repeated", f.Name, p.ID)
 			}
 			ids[p.ID] = true
+		}
+	}
+}
+
+// Every dashboard marks the scenarios on its graphs, from the frontend's
+// pillars_scenario_active gauge, titled with the scenario's name.
+func TestEveryDashboardMarksScenarios(t *testing.T) {
+	files, err := All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		var d struct {
+			Annotations struct {
+				List []struct {
+					Name       string `json:"name"`
+					Enable     bool   `json:"enable"`
+					Datasource struct {
+						UID string `json:"uid"`
+					} `json:"datasource"`
+					Target struct {
+						Expr string `json:"expr"`
+					} `json:"target"`
+					TitleFormat string  `json:"titleFormat"`
+					TagKeys     string  `json:"tagKeys"`
+					Placement   *string `json:"placement"`
+				} `json:"list"`
+			} `json:"annotations"`
+		}
+		if err := json.Unmarshal(f.JSON, &d); err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		found := false
+		for _, a := range d.Annotations.List {
+			if a.Target.Expr != "pillars_scenario_active == 1" {
+				continue
+			}
+			found = true
+			if !a.Enable || a.Datasource.UID != "prometheus" {
+				t.Errorf("%s: scenario annotation %q enabled=%v on data source %q, want enabled on prometheus", f.Name, a.Name, a.Enable, a.Datasource.UID)
+			}
+			if !strings.Contains(a.TitleFormat, "{{scenario}}") || a.TagKeys != "scenario" {
+				t.Errorf("%s: scenario annotation titled %q with tags %q: the scenario's name must show", f.Name, a.TitleFormat, a.TagKeys)
+			}
+			if a.Placement != nil {
+				t.Errorf("%s: scenario annotation toggle placed %q, want it above the panels", f.Name, *a.Placement)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no annotation from pillars_scenario_active == 1", f.Name)
 		}
 	}
 }

@@ -55,13 +55,18 @@ func withExemplars(expr, legend string) *prometheus.DataqueryBuilder {
 	return promQuery(expr, legend).Exemplar(true)
 }
 
-// graph is a time series panel with a table legend that shows the latest and the peak value.
+// graph is a time series panel from zero, with a table legend that shows the latest and the
+// peak value.
 func graph(title, unit string, queries ...*prometheus.DataqueryBuilder) *timeseries.PanelBuilder {
+	return timeSeries(title, unit, queries...).Min(0)
+}
+
+// timeSeries is graph with the axis left to fit the data, for ratios that live near 1.
+func timeSeries(title, unit string, queries ...*prometheus.DataqueryBuilder) *timeseries.PanelBuilder {
 	p := timeseries.NewPanelBuilder().
 		Title(title).
 		Datasource(promDS).
 		Unit(unit).
-		Min(0).
 		Height(graphH).
 		Span(halfWidth).
 		FillOpacity(10).
@@ -127,10 +132,32 @@ func refID(i int) string { return string(rune('A' + i)) }
 // row starts a new, always expanded section.
 func row(title string) *dashboard.RowBuilder { return dashboard.NewRowBuilder(title) }
 
+// scenarioAnnotation marks on every time series panel when a scenario ran: the frontend sets
+// pillars_scenario_active{scenario="<name>"} to 1 while one does, so a spike lines up with the
+// fault that caused it. Samples closer than the step apart join into one region.
+func scenarioAnnotation() *dashboard.AnnotationQueryBuilder {
+	return dashboard.NewAnnotationQueryBuilder().
+		Name("Scenarios").
+		Datasource(promDS).
+		Enable(true).
+		IconColor("orange").
+		Target(prometheus.NewDataqueryBuilder().
+			Datasource(promDS).
+			Expr("pillars_scenario_active == 1").
+			Interval("5s").
+			Range().
+			RefId("Anno")).
+		TitleFormat("Scenario {{scenario}}").
+		TextFormat("Scenario {{scenario}} running").
+		TagKeys("scenario")
+}
+
 // base is what every pillars dashboard shares: the tag that links them together, a recent
-// time range, a refresh fast enough to watch traffic move, and read-only for viewers.
+// time range, a refresh fast enough to watch traffic move, read-only for viewers, and the
+// scenarios marked on every graph.
 func base(uid, title, description string, tags ...string) *dashboard.DashboardBuilder {
 	return dashboard.NewDashboardBuilder(title).
+		Annotation(scenarioAnnotation()).
 		Uid(uid).
 		Description(description).
 		Tags(append([]string{"pillars"}, tags...)).
