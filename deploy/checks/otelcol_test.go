@@ -217,8 +217,8 @@ func exporterURL(t *testing.T, c collectorConfig, pipeline string) (kind, raw st
 }
 
 // Both configs route every signal the same way: OTLP in, the memory limit first, batches last,
-// one exporter per signal, and metric names translated with the Prometheus suffixes (the
-// OTLP names the services would send keep their Prometheus names).
+// and metrics translated to the series a scrape gives: names with the Prometheus suffixes (so
+// the services' metric names stay as they are) and no otel_scope_* labels.
 func TestCollectorPipelines(t *testing.T) {
 	for _, parts := range collectorConfigs {
 		var c collectorConfig
@@ -237,8 +237,12 @@ func TestCollectorPipelines(t *testing.T) {
 				t.Errorf("%s: %s processors %v, want [memory_limiter batch]", file, signal, p.Processors)
 			}
 		}
-		if got := c.Exporters["prometheus_remote_write"]["translation_strategy"]; got != "UnderscoreEscapingWithSuffixes" {
+		prw := c.Exporters["prometheus_remote_write"]
+		if got := prw["translation_strategy"]; got != "UnderscoreEscapingWithSuffixes" {
 			t.Errorf("%s: prometheus_remote_write translation_strategy %v, want UnderscoreEscapingWithSuffixes", file, got)
+		}
+		if got := prw["disable_scope_info"]; got != true {
+			t.Errorf("%s: prometheus_remote_write disable_scope_info %v, want true (no otel_scope_* labels a scrape would not have)", file, got)
 		}
 	}
 }
