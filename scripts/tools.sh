@@ -106,6 +106,7 @@ go_compile() {
 	shift 2
 	while (($#)) && [[ $1 != -- ]]; do pkgs+=("$1"); shift; done
 	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	stage "$name" "downloading modules" in_dir "$dir" sh -c 'go list -deps "$@" >"$0"' "$deps" "${pkgs[@]}"
 	log "  $name: $(wc -l <"$deps" | tr -d ' ') packages, the standard library included (those already in the Go build cache are not compiled again)"
 	stage "$name" "compiling" in_dir "$dir" go build -v "$@" "${pkgs[@]}"
@@ -200,8 +201,9 @@ prometheus_ui() {
 		pnpm install --no-frozen-lockfile --reporter=append-only \
 		--store-dir="$cache/pnpm-store" --config.cache-dir="$cache/pnpm-cache"
 	stage prometheus "checking them against the lock file" in_dir "$ui" prometheus_ui_lock_check
+	# CI= as in Prometheus's Makefile: its UI build is not meant to run in CI mode.
 	stage prometheus "building the UI (PromQL editor modules, then the app with Vite)" \
-		in_dir "$ui" bash build_ui.sh --mantine-ui
+		in_dir "$ui" env CI= bash build_ui.sh --mantine-ui
 	stage prometheus "compressing the UI for embedding" in_dir "$src" bash scripts/compress_assets.sh
 }
 
