@@ -312,10 +312,11 @@ n=0
 for name in "${selected[@]}"; do
 	n=$((n + 1))
 	case $name in
-	prometheus) what="prometheus + promtool $PROMETHEUS_VERSION with the web UI (cold: about 8 min on 2 cores)" ;;
-	victorialogs) what="victoria-logs $VICTORIALOGS_VERSION (cold: about 1 min)" ;;
-	jaeger) what="jaeger $JAEGER_VERSION (cold: about 5 min)" ;;
-	otelcol) what="otelcol, an OpenTelemetry Collector of release $OTELCOL_BUILDER_VERSION (cold: about 3 min)" ;;
+	# Cold times seen on a busy 2-core machine, with empty Go caches, in this order.
+	prometheus) what="prometheus + promtool $PROMETHEUS_VERSION with the web UI (cold: about 11 min)" ;;
+	victorialogs) what="victoria-logs $VICTORIALOGS_VERSION (cold: under a minute)" ;;
+	jaeger) what="jaeger $JAEGER_VERSION (cold: about 8 min)" ;;
+	otelcol) what="otelcol, an OpenTelemetry Collector of release $OTELCOL_BUILDER_VERSION (cold: about 4 min)" ;;
 	esac
 	log "[$n/${#selected[@]}] $what"
 	start=$SECONDS
