@@ -197,9 +197,9 @@ prometheus_ui() {
 	fi
 	local -x PATH="$pnpm_dir/node_modules/.bin:$PATH"
 	in_dir "$ui" prometheus_ui_patch
-	stage prometheus "installing the UI's npm packages" in_dir "$ui" \
-		pnpm install --no-frozen-lockfile --reporter=append-only \
-		--store-dir="$cache/pnpm-store" --config.cache-dir="$cache/pnpm-cache"
+	# The package store and pnpm's metadata cache (under XDG_CACHE_HOME) stay in $PILLARS_TOOLS.
+	stage prometheus "installing the UI's npm packages" in_dir "$ui" env XDG_CACHE_HOME="$cache" \
+		pnpm install --no-frozen-lockfile --reporter=append-only --store-dir="$cache/pnpm-store"
 	stage prometheus "checking them against the lock file" in_dir "$ui" prometheus_ui_lock_check
 	# CI= as in Prometheus's Makefile: its UI build is not meant to run in CI mode.
 	stage prometheus "building the UI (PromQL editor modules, then the app with Vite)" \
