@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Backends for the local stack are built once into this folder (git-ignored).
 export PILLARS_TOOLS ?= $(CURDIR)/.tools
 
-.PHONY: build run up down tools test unit e2e deploy-check compose-up compose-down bench dashboards slo fmt vet
+.PHONY: build run up up-otlp down tools test unit e2e deploy-check compose-up compose-down bench dashboards slo fmt vet
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/pillars
@@ -17,6 +17,10 @@ run: build
 
 up: build tools
 	scripts/up.sh
+
+# The same stack with an OpenTelemetry Collector between the services and the backends.
+up-otlp: build tools
+	PILLARS_OTLP=1 scripts/up.sh
 
 down:
 	scripts/down.sh

@@ -3,6 +3,10 @@
 # (logs through the Loki push API) and Jaeger v2 (traces over OTLP), then `pillars all`
 # pointed at them. Everything binds to 127.0.0.1; data lives in .data/ (git-ignored).
 # Ctrl-C (or `make down` from another terminal) stops everything this script started.
+#
+# PILLARS_OTLP=1 (`make up-otlp`) also starts an OpenTelemetry Collector
+# (deploy/local/otelcol.yaml) and points the services' OTLP export at it instead of at
+# Jaeger; the Collector routes traces to Jaeger, metrics to Prometheus and logs to VictoriaLogs.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,12 +19,22 @@ PROMETHEUS_ADDR=127.0.0.1:19090
 VICTORIALOGS_ADDR=127.0.0.1:19428
 JAEGER_OTLP_HTTP_ADDR=127.0.0.1:14318
 JAEGER_QUERY_ADDR=127.0.0.1:16686
+OTELCOL_OTLP_GRPC_ADDR=127.0.0.1:24317
+OTELCOL_OTLP_HTTP_ADDR=127.0.0.1:24318
+OTELCOL_HEALTH_ADDR=127.0.0.1:13133
+OTELCOL_TELEMETRY_ADDR=127.0.0.1:18888
 FRONTEND_ADDR=127.0.0.1:8001
 BACKEND_ADDR=127.0.0.1:8002
 DATABASE_ADDR=127.0.0.1:8003
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'up: %s\n' "$*" >&2; exit 1; }
+
+case "${PILLARS_OTLP:-0}" in
+1 | true | yes) otlp=1 ;;
+0 | false | no | "") otlp=0 ;;
+*) die "PILLARS_OTLP=$PILLARS_OTLP: want 1 (start the OpenTelemetry Collector) or 0" ;;
+esac
 
 # port_busy HOST:PORT succeeds when something already listens there.
 port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
@@ -77,8 +91,12 @@ if [[ -s "$pidfile" ]]; then
 	done <"$pidfile"
 	rm -f "$pidfile"
 fi
-for addr in "$PROMETHEUS_ADDR" "$VICTORIALOGS_ADDR" "$JAEGER_OTLP_HTTP_ADDR" "$JAEGER_QUERY_ADDR" \
-	"$FRONTEND_ADDR" "$BACKEND_ADDR" "$DATABASE_ADDR"; do
+addrs=("$PROMETHEUS_ADDR" "$VICTORIALOGS_ADDR" "$JAEGER_OTLP_HTTP_ADDR" "$JAEGER_QUERY_ADDR"
+	"$FRONTEND_ADDR" "$BACKEND_ADDR" "$DATABASE_ADDR")
+if ((otlp)); then
+	addrs+=("$OTELCOL_OTLP_GRPC_ADDR" "$OTELCOL_OTLP_HTTP_ADDR" "$OTELCOL_HEALTH_ADDR" "$OTELCOL_TELEMETRY_ADDR")
+fi
+for addr in "${addrs[@]}"; do
 	port_busy "$addr" && die "$addr is already in use; is another stack running?"
 done
 
@@ -107,12 +125,31 @@ wait_ready prometheus "http://$PROMETHEUS_ADDR/-/ready"
 wait_ready victoria-logs "http://$VICTORIALOGS_ADDR/health"
 wait_ready jaeger "http://$JAEGER_QUERY_ADDR/api/services"
 
+# Where the services send OTLP: straight to Jaeger (traces are all they export over OTLP), or
+# through the Collector, which also has pipelines for metrics and logs. Once the services can
+# export those over OTLP too, OTEL_METRICS_EXPORTER=otlp and OTEL_LOGS_EXPORTER=otlp are the
+# switches: they reach the services from this script's environment, like every OTEL_* variable.
+otlp_endpoint="http://$JAEGER_OTLP_HTTP_ADDR"
+if ((otlp)); then
+	start otelcol env \
+		OTELCOL_OTLP_GRPC="$OTELCOL_OTLP_GRPC_ADDR" \
+		OTELCOL_OTLP_HTTP="$OTELCOL_OTLP_HTTP_ADDR" \
+		OTELCOL_HEALTH="$OTELCOL_HEALTH_ADDR" \
+		OTELCOL_TELEMETRY_PORT="${OTELCOL_TELEMETRY_ADDR##*:}" \
+		OTELCOL_JAEGER_OTLP_HTTP="$JAEGER_OTLP_HTTP_ADDR" \
+		OTELCOL_PROMETHEUS="$PROMETHEUS_ADDR" \
+		OTELCOL_VICTORIALOGS="$VICTORIALOGS_ADDR" \
+		"$tools/bin/otelcol" --config="$repo/deploy/local/otelcol.yaml"
+	wait_ready otelcol "http://$OTELCOL_HEALTH_ADDR/"
+	otlp_endpoint="http://$OTELCOL_OTLP_HTTP_ADDR"
+fi
+
 # VictoriaLogs keeps the Loki labels (service, level, environment) as stream fields and the
 # structured metadata (trace_id, span_id) as fields. It also parses the JSON line into fields:
 # the prefix keeps those apart from the labels they repeat (line.level, line.service, ...),
 # and _msg_field names the line's message key, so the message shows as the log line.
 start pillars env \
-	OTEL_EXPORTER_OTLP_ENDPOINT="http://$JAEGER_OTLP_HTTP_ADDR" \
+	OTEL_EXPORTER_OTLP_ENDPOINT="$otlp_endpoint" \
 	OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
 	PILLARS_LOKI_URL="http://$VICTORIALOGS_ADDR/insert/loki/api/v1/push?_msg_field=line.msg&message_fields_prefix=line." \
 	PILLARS_DB_PATH="$data/pillars.db" \
@@ -124,6 +161,22 @@ start pillars env \
 	"$repo/bin/pillars" all
 wait_ready pillars "http://$FRONTEND_ADDR/ready"
 
+# A Prometheus built without Node.js has no UI pages (they answer 500); `make tools` with
+# Node.js builds it in.
+if curl -fsS -o /dev/null --max-time 2 "http://$PROMETHEUS_ADDR/query" 2>/dev/null; then
+	prometheus_ui="Prometheus UI http://$PROMETHEUS_ADDR/query (graphs; alerts at /alerts, targets at /targets)"
+else
+	prometheus_ui="Prometheus API http://$PROMETHEUS_ADDR (this build has no web UI: rebuild it with Node.js on the PATH)"
+fi
+collector=""
+if ((otlp)); then
+	collector="
+  collector    OpenTelemetry Collector: OTLP http://$OTELCOL_OTLP_HTTP_ADDR and $OTELCOL_OTLP_GRPC_ADDR (gRPC), the services send here
+               traces -> Jaeger, metrics -> Prometheus (remote write), logs -> VictoriaLogs; its own metrics:
+                 curl -s http://$OTELCOL_TELEMETRY_ADDR/metrics | grep -E '^otelcol_(receiver_accepted|exporter_sent)'
+"
+fi
+
 cat <<EOT
 
 pillars is up (traffic generator on, 2 requests/s). Logs of every process: .data/logs/
@@ -132,7 +185,7 @@ pillars is up (traffic generator on, 2 requests/s). Logs of every process: .data
                every response has a 'traceresponse: 00-<trace id>-<span id>-01' header:
                  curl -si http://$FRONTEND_ADDR/user/42 | grep -i traceresponse
 
-  metrics      Prometheus API http://$PROMETHEUS_ADDR (no web UI in this build)
+  metrics      $prometheus_ui
                  curl -s 'http://$PROMETHEUS_ADDR/api/v1/query' --data-urlencode 'query=sum by (endpoint, status) (rate(frontend_requests_total[1m]))'
                  curl -s 'http://$PROMETHEUS_ADDR/api/v1/query_exemplars' --data-urlencode 'query=frontend_requests_total' -d start=\$(( \$(date +%s) - 300 )) -d end=\$(date +%s)
 
@@ -142,7 +195,7 @@ pillars is up (traffic generator on, 2 requests/s). Logs of every process: .data
 
   logs         VictoriaLogs UI http://$VICTORIALOGS_ADDR/select/vmui/
                  curl -s http://$VICTORIALOGS_ADDR/select/logsql/query --data-urlencode 'query=trace_id:=<trace id>'
-
+$collector
 Ctrl-C (or 'make down' in another terminal) stops everything.
 EOT
 
