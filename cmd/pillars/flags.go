@@ -56,6 +56,9 @@ func (f *flags) Int(p *int, name string, def int, text string) {
 func (f *flags) Float(p *float64, name string, def float64, text string) {
 	f.fs.Float64Var(p, name, def, f.usage(name, text))
 }
+func (f *flags) Bool(p *bool, name string, def bool, text string) {
+	f.fs.BoolVar(p, name, def, f.usage(name, text))
+}
 func (f *flags) Duration(p *time.Duration, name string, def time.Duration, text string) {
 	f.fs.DurationVar(p, name, def, f.usage(name, text))
 }
