@@ -28,7 +28,8 @@ func NewJaeger(baseURL string, client *http.Client) (*Jaeger, error) {
 func (j *Jaeger) Kind() TracesKind { return TracesJaeger }
 func (j *Jaeger) URL() string      { return j.ep.String() }
 
-// Ping wants /api/services to answer Jaeger's envelope: {"data":[...service names...]}.
+// Ping wants /api/services to answer Jaeger's envelope, {"data":[...],"total":N,...} (data is
+// null while Jaeger has no spans yet).
 func (j *Jaeger) Ping(ctx context.Context) error {
 	_, err := j.Services(ctx)
 	if err != nil {
@@ -40,15 +41,16 @@ func (j *Jaeger) Ping(ctx context.Context) error {
 // Services lists the services Jaeger has spans of.
 func (j *Jaeger) Services(ctx context.Context) ([]string, error) {
 	var r struct {
-		Data *[]string `json:"data"`
+		Data  []string `json:"data"`
+		Total *int     `json:"total"`
 	}
 	if err := j.ep.getJSON(ctx, "/api/services", nil, &r); err != nil {
 		return nil, err
 	}
-	if r.Data == nil {
-		return nil, &HTTPError{Method: http.MethodGet, URL: j.ep.url("/api/services", nil), Reason: `no "data" list of services in the answer`}
+	if r.Total == nil {
+		return nil, &HTTPError{Method: http.MethodGet, URL: j.ep.url("/api/services", nil), Reason: `not Jaeger's {"data":[...],"total":N} envelope`}
 	}
-	return *r.Data, nil
+	return r.Data, nil
 }
 
 // jaegerTrace is one trace of Jaeger's JSON model (model/json in the Jaeger repository).

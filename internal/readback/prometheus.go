@@ -108,8 +108,10 @@ func (p *Prometheus) Ping(ctx context.Context) (BuildInfo, error) {
 	if err := p.call(ctx, "/api/v1/status/buildinfo", nil, &d); err != nil {
 		return BuildInfo{}, fmt.Errorf("%s does not answer like Prometheus: %w", p.URL(), err)
 	}
-	if d.Version == "" {
-		return BuildInfo{}, fmt.Errorf("%s does not answer like Prometheus: no version in /api/v1/status/buildinfo", p.URL())
+	// A Prometheus built with plain `go install` reports an empty version, but always the Go
+	// version it was built with.
+	if d.Version == "" && d.GoVersion == "" {
+		return BuildInfo{}, fmt.Errorf("%s does not answer like Prometheus: no build information in /api/v1/status/buildinfo", p.URL())
 	}
 	return BuildInfo{Version: d.Version, Revision: d.Revision, GoVersion: d.GoVersion}, nil
 }

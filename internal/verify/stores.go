@@ -26,7 +26,11 @@ func (r *runner) openStores(ctx context.Context) []Check {
 		var info readback.BuildInfo
 		if info, err = prom.Ping(ctx); err == nil {
 			r.prom = prom
-			c.Status, c.Detail = Pass, "Prometheus "+info.Version+" at "+prom.URL()
+			version := info.Version
+			if version == "" {
+				version = "(version not stamped)"
+			}
+			c.Status, c.Detail = Pass, "Prometheus "+version+" at "+prom.URL()
 		}
 	}
 	if err != nil {

@@ -48,12 +48,19 @@ func (r *runner) poll(ctx context.Context, c Check, what string, try func(ctx co
 	lastProgress := start
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
+	var last attempt
 	for {
 		a := try(ctx)
 		if a.ok {
 			c.Status, c.Detail = Pass, a.detail
 			return c
 		}
+		// An attempt cut short by the deadline says only that; the one before says what was
+		// still missing.
+		if ctx.Err() != nil && last.detail != "" {
+			a = last
+		}
+		last = a
 		waited := time.Since(start)
 		if a.final || ctx.Err() != nil {
 			c.Status, c.Query, c.Answer = Fail, a.query, a.answer
