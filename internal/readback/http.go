@@ -68,6 +68,16 @@ func NewUnreachableError(ctx context.Context, method, url string, err error) *Un
 func (e *UnreachableError) Error() string { return fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Why) }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// notLike is the error of a Ping: the URL does not answer like the kind of store asked for.
+// When nothing answers at all, that alone is said: "does not answer like Tempo" would suggest
+// something else is there.
+func notLike(baseURL, kind string, err error) error {
+	if _, ok := errors.AsType[*UnreachableError](err); ok {
+		return err
+	}
+	return fmt.Errorf("%s does not answer like %s: %w", baseURL, kind, err)
+}
+
 // endpoint is one backend's base URL and the client that reaches it.
 type endpoint struct {
 	base   *url.URL

@@ -33,7 +33,7 @@ func (j *Jaeger) URL() string      { return j.ep.String() }
 func (j *Jaeger) Ping(ctx context.Context) error {
 	_, err := j.Services(ctx)
 	if err != nil {
-		return fmt.Errorf("%s does not answer like Jaeger's query API: %w", j.URL(), err)
+		return notLike(j.URL(), "Jaeger's query API", err)
 	}
 	return nil
 }

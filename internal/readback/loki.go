@@ -33,7 +33,7 @@ func (l *Loki) Ping(ctx context.Context) error {
 		Version string `json:"version"`
 	}
 	if err := l.ep.getJSON(ctx, "/loki/api/v1/status/buildinfo", nil, &r); err != nil {
-		return fmt.Errorf("%s does not answer like Loki: %w", l.URL(), err)
+		return notLike(l.URL(), "Loki", err)
 	}
 	if r.Version == "" {
 		return fmt.Errorf("%s does not answer like Loki: %w", l.URL(),

@@ -106,7 +106,7 @@ func (p *Prometheus) Ping(ctx context.Context) (BuildInfo, error) {
 		GoVersion string `json:"goVersion"`
 	}
 	if err := p.call(ctx, "/api/v1/status/buildinfo", nil, &d); err != nil {
-		return BuildInfo{}, fmt.Errorf("%s does not answer like Prometheus: %w", p.URL(), err)
+		return BuildInfo{}, notLike(p.URL(), "Prometheus", err)
 	}
 	// A Prometheus built with plain `go install` reports an empty version, but always the Go
 	// version it was built with.

@@ -31,7 +31,7 @@ func (t *Tempo) URL() string      { return t.ep.String() }
 func (t *Tempo) Ping(ctx context.Context) error {
 	status, body, err := t.ep.get(ctx, "/api/echo", nil, nil)
 	if err != nil {
-		return fmt.Errorf("%s does not answer like Tempo: %w", t.URL(), err)
+		return notLike(t.URL(), "Tempo", err)
 	}
 	if status != http.StatusOK || strings.TrimSpace(string(body)) != "echo" {
 		return fmt.Errorf("%s does not answer like Tempo: %w", t.URL(),

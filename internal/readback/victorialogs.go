@@ -39,7 +39,7 @@ func (v *VictoriaLogs) Ping(ctx context.Context) error {
 		Values *[]json.RawMessage `json:"values"`
 	}
 	if err := v.ep.getJSON(ctx, "/select/logsql/field_names", q, &r); err != nil {
-		return fmt.Errorf("%s does not answer like VictoriaLogs: %w", v.URL(), err)
+		return notLike(v.URL(), "VictoriaLogs", err)
 	}
 	if r.Values == nil {
 		return fmt.Errorf("%s does not answer like VictoriaLogs: %w", v.URL(),
