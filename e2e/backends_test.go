@@ -3,21 +3,21 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/pillars-o11y/pillars/internal/readback"
 )
 
-// Clients for the services and for the query APIs of the three backends.
+// Clients for the services; the backends are read through internal/readback (stk.prom,
+// stk.traces, stk.logs), the same clients `pillars verify` uses.
 
 var client = &http.Client{Timeout: 10 * time.Second}
 
@@ -136,58 +136,20 @@ func setFaults(t testing.TB, faults map[string]any) {
 	put(faults)
 }
 
-// ---- Prometheus ----
+// ---- the backends, through readback ----
 
-type promSample struct {
-	Metric map[string]string `json:"metric"`
-	Value  [2]any            `json:"value"`
+// queryTimeout bounds one query to a backend.
+const queryTimeout = 10 * time.Second
+
+func queryCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), queryTimeout)
 }
 
-func (s promSample) float() float64 {
-	str, _ := s.Value[1].(string)
-	f, _ := strconv.ParseFloat(str, 64)
-	return f
-}
-
-func getJSON(u string, out any) error {
-	resp, err := client.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, bytes.TrimSpace(b))
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("GET %s: %v in %.300s", u, err, b)
-	}
-	return nil
-}
-
-// promQuery runs an instant PromQL query through /api/v1/query.
-func promQuery(q string) ([]promSample, error) {
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			ResultType string       `json:"resultType"`
-			Result     []promSample `json:"result"`
-		} `json:"data"`
-	}
-	if err := getJSON("http://"+stk.prometheus+"/api/v1/query?query="+url.QueryEscape(q), &r); err != nil {
-		return nil, err
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("query %s: %s", q, r.Error)
-	}
-	if r.Data.ResultType != "vector" {
-		return nil, fmt.Errorf("query %s: result type %s, want vector", q, r.Data.ResultType)
-	}
-	return r.Data.Result, nil
+// promQuery runs an instant PromQL query.
+func promQuery(q string) ([]readback.Sample, error) {
+	ctx, cancel := queryCtx()
+	defer cancel()
+	return stk.prom.Query(ctx, q, time.Time{})
 }
 
 // promSum is sum(q), 0 when q selects nothing.
@@ -201,14 +163,9 @@ func promSum(t testing.TB, q string) float64 {
 }
 
 func promSumErr(q string) (float64, error) {
-	res, err := promQuery("sum(" + q + ")")
-	if err != nil {
-		return 0, err
-	}
-	if len(res) == 0 {
-		return 0, nil
-	}
-	return res[0].float(), nil
+	ctx, cancel := queryCtx()
+	defer cancel()
+	return stk.prom.Sum(ctx, q)
 }
 
 // waitRises polls until sum(q) is above before.
@@ -238,7 +195,7 @@ func waitScraped(t testing.TB) {
 		}
 		fresh := map[string]bool{}
 		for _, s := range res {
-			if s.float() > since {
+			if s.Value > since {
 				fresh[s.Metric["job"]] = true
 			}
 		}
@@ -249,170 +206,32 @@ func waitScraped(t testing.TB) {
 	})
 }
 
-type exemplarSeries struct {
-	SeriesLabels map[string]string `json:"seriesLabels"`
-	Exemplars    []struct {
-		Labels    map[string]string `json:"labels"`
-		Value     string            `json:"value"`
-		Timestamp float64           `json:"timestamp"`
-	} `json:"exemplars"`
-}
-
-// promExemplars reads /api/v1/query_exemplars for the last 10 minutes.
-func promExemplars(q string) ([]exemplarSeries, error) {
+// promExemplars reads the exemplars of q stored in the last 10 minutes.
+func promExemplars(q string) ([]readback.ExemplarSeries, error) {
+	ctx, cancel := queryCtx()
+	defer cancel()
 	now := time.Now()
-	v := url.Values{
-		"query": {q},
-		"start": {strconv.FormatInt(now.Add(-10*time.Minute).Unix(), 10)},
-		"end":   {strconv.FormatInt(now.Add(time.Minute).Unix(), 10)},
-	}
-	var r struct {
-		Status string           `json:"status"`
-		Error  string           `json:"error"`
-		Data   []exemplarSeries `json:"data"`
-	}
-	if err := getJSON("http://"+stk.prometheus+"/api/v1/query_exemplars?"+v.Encode(), &r); err != nil {
-		return nil, err
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("exemplars %s: %s", q, r.Error)
-	}
-	return r.Data, nil
+	return stk.prom.Exemplars(ctx, q, now.Add(-10*time.Minute), now.Add(time.Minute))
 }
 
-// ---- Jaeger ----
-
-type jaegerTag struct {
-	Key   string `json:"key"`
-	Type  string `json:"type"`
-	Value any    `json:"value"`
-}
-
-type jaegerSpan struct {
-	TraceID       string `json:"traceID"`
-	SpanID        string `json:"spanID"`
-	OperationName string `json:"operationName"`
-	References    []struct {
-		RefType string `json:"refType"`
-		TraceID string `json:"traceID"`
-		SpanID  string `json:"spanID"`
-	} `json:"references"`
-	ProcessID string      `json:"processID"`
-	Tags      []jaegerTag `json:"tags"`
-	Duration  int64       `json:"duration"` // microseconds
-
-	service string // filled from the trace's processes
-}
-
-func (s jaegerSpan) tag(key string) (string, bool) {
-	for _, t := range s.Tags {
-		if t.Key == key {
-			return fmt.Sprint(t.Value), true
-		}
-	}
-	return "", false
-}
-
-func (s jaegerSpan) duration() time.Duration { return time.Duration(s.Duration) * time.Microsecond }
-
-func (s jaegerSpan) parent() string {
-	for _, r := range s.References {
-		if r.RefType == "CHILD_OF" {
-			return r.SpanID
-		}
-	}
-	return ""
-}
-
-// kind is the OpenTelemetry span kind as Jaeger reports it: server, client, internal, ...
-func (s jaegerSpan) kind() string {
-	k, _ := s.tag("span.kind")
-	if k == "" {
-		return "internal"
-	}
-	return k
-}
-
-// failed: the span has the OpenTelemetry error status.
-func (s jaegerSpan) failed() bool {
-	if v, _ := s.tag("otel.status_code"); v == "ERROR" {
-		return true
-	}
-	v, _ := s.tag("error")
-	return v == "true"
-}
-
-func (s jaegerSpan) String() string {
-	return fmt.Sprintf("%s/%s(%s)", s.service, s.OperationName, s.kind())
-}
-
-type jaegerTrace struct {
-	Spans []jaegerSpan
-}
-
-// byName returns the spans with that operation name.
-func (tr jaegerTrace) byName(name string) []jaegerSpan {
-	var out []jaegerSpan
-	for _, s := range tr.Spans {
-		if s.OperationName == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func (tr jaegerTrace) span(id string) (jaegerSpan, bool) {
-	for _, s := range tr.Spans {
-		if s.SpanID == id {
-			return s, true
-		}
-	}
-	return jaegerSpan{}, false
-}
-
-func (tr jaegerTrace) String() string {
-	var names []string
-	for _, s := range tr.Spans {
-		names = append(names, s.String())
-	}
-	return strings.Join(names, ", ")
-}
-
-// fetchTrace reads one trace through Jaeger's /api/traces/{id}.
-func fetchTrace(traceID string) (jaegerTrace, error) {
-	var r struct {
-		Data []struct {
-			TraceID   string       `json:"traceID"`
-			Spans     []jaegerSpan `json:"spans"`
-			Processes map[string]struct {
-				ServiceName string `json:"serviceName"`
-			} `json:"processes"`
-		} `json:"data"`
-	}
-	if err := getJSON("http://"+stk.jaegerQuery+"/api/traces/"+traceID, &r); err != nil {
-		return jaegerTrace{}, err
-	}
-	if len(r.Data) != 1 {
-		return jaegerTrace{}, fmt.Errorf("trace %s: %d traces in the answer", traceID, len(r.Data))
-	}
-	tr := jaegerTrace{Spans: r.Data[0].Spans}
-	for i := range tr.Spans {
-		tr.Spans[i].service = r.Data[0].Processes[tr.Spans[i].ProcessID].ServiceName
-	}
-	return tr, nil
+// fetchTrace reads one trace from Jaeger.
+func fetchTrace(traceID string) (readback.Trace, error) {
+	ctx, cancel := queryCtx()
+	defer cancel()
+	return stk.traces.Trace(ctx, traceID)
 }
 
 // waitTrace polls Jaeger until the trace has spans with every one of the names.
-func waitTrace(t testing.TB, traceID string, names ...string) jaegerTrace {
+func waitTrace(t testing.TB, traceID string, names ...string) readback.Trace {
 	t.Helper()
-	var tr jaegerTrace
+	var tr readback.Trace
 	eventually(t, 20*time.Second, "trace "+traceID+" in Jaeger", func() error {
 		var err error
 		if tr, err = fetchTrace(traceID); err != nil {
 			return err
 		}
 		for _, n := range names {
-			if len(tr.byName(n)) == 0 {
+			if len(tr.ByName(n)) == 0 {
 				return fmt.Errorf("no span %q yet; have %s", n, tr)
 			}
 		}
@@ -421,43 +240,12 @@ func waitTrace(t testing.TB, traceID string, names ...string) jaegerTrace {
 	return tr
 }
 
-// ---- VictoriaLogs ----
-
-// logLine is one stored log entry: its fields as VictoriaLogs returns them (_msg, _time,
-// _stream, the stream labels, the structured metadata and the fields parsed from the JSON line).
-type logLine map[string]string
-
-func (l logLine) String() string {
-	return fmt.Sprintf("%s/%s: %s", l["service"], l["level"], l["_msg"])
+// queryLogs runs a LogsQL query over all stored logs.
+func queryLogs(q string) ([]readback.LogLine, error) {
+	ctx, cancel := queryCtx()
+	defer cancel()
+	return stk.logs.Query(ctx, q, time.Time{}, time.Time{}, 1000)
 }
 
-// queryLogs runs a LogsQL query through /select/logsql/query over all stored logs.
-func queryLogs(q string) ([]logLine, error) {
-	v := url.Values{"query": {q}}
-	resp, err := client.Get("http://" + stk.victoriaLogs + "/select/logsql/query?" + v.Encode())
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return nil, fmt.Errorf("logsql %s: %s: %s", q, resp.Status, bytes.TrimSpace(b))
-	}
-	var lines []logLine
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var l logLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return nil, fmt.Errorf("logsql %s: %v in %.300s", q, err, sc.Bytes())
-		}
-		lines = append(lines, l)
-	}
-	return lines, sc.Err()
-}
-
-// logsOfTrace is the LogsQL query for the lines of one trace.
-func logsOfTrace(traceID string) string { return fmt.Sprintf("trace_id:=%q", traceID) }
+// logsOfTrace is the log store's query for the lines of one trace.
+func logsOfTrace(traceID string) string { return stk.logs.TraceQuery(traceID) }

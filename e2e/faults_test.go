@@ -48,7 +48,7 @@ func TestDatabaseDown(t *testing.T) {
 	t.Run("traces", func(t *testing.T) {
 		tr := waitErrorSpans(t, r.traceID, "frontend", "backend")
 		for _, s := range tr.Spans {
-			if s.service == "database" {
+			if s.Service == "database" {
 				t.Errorf("span %s from the stopped database", s)
 			}
 		}

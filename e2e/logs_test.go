@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pillars-o11y/pillars/internal/readback"
 )
 
 // The log lines of one request, found in the log store by its trace id, come from all three
@@ -26,30 +28,30 @@ func TestLogsOfTrace(t *testing.T) {
 	spanID := regexp.MustCompile(`^[0-9a-f]{16}$`)
 	for _, l := range lines {
 		// Stream labels: service, level (lower case), environment.
-		if !slices.Contains(all, l["service"]) {
-			t.Errorf("%v: service label %q", l, l["service"])
+		if !slices.Contains(all, l.Service()) {
+			t.Errorf("%v: service label %q", l, l.Service())
 		}
-		if !slices.Contains([]string{"debug", "info", "warn", "error"}, l["level"]) {
-			t.Errorf("%v: level label %q, want debug|info|warn|error", l, l["level"])
+		if !slices.Contains([]string{"debug", "info", "warn", "error"}, l.Level()) {
+			t.Errorf("%v: level label %q, want debug|info|warn|error", l, l.Level())
 		}
-		if l["environment"] != environment {
-			t.Errorf("%v: environment label %q, want %q", l, l["environment"], environment)
+		if field(l, "environment") != environment {
+			t.Errorf("%v: environment label %q, want %q", l, field(l, "environment"), environment)
 		}
 		for _, label := range []string{"service", "level", "environment"} {
-			if !strings.Contains(l["_stream"], label+"=") {
-				t.Errorf("%v: stream %s has no %s label", l, l["_stream"], label)
+			if _, ok := l.Stream[label]; !ok {
+				t.Errorf("%v: stream %v has no %s label", l, l.Stream, label)
 			}
 		}
 		// Structured metadata: trace_id and span_id.
-		if l["trace_id"] != r.traceID || !spanID.MatchString(l["span_id"]) {
-			t.Errorf("%v: structured metadata trace_id %q span_id %q", l, l["trace_id"], l["span_id"])
+		if field(l, "trace_id") != r.traceID || !spanID.MatchString(field(l, "span_id")) {
+			t.Errorf("%v: structured metadata trace_id %q span_id %q", l, field(l, "trace_id"), field(l, "span_id"))
 		}
 		// The line is the slog JSON record (its fields stored with the "line." prefix).
-		if l["line.trace_id"] != r.traceID || l["line.span_id"] != l["span_id"] {
-			t.Errorf("%v: JSON line has trace_id %q span_id %q", l, l["line.trace_id"], l["line.span_id"])
+		if field(l, "line.trace_id") != r.traceID || field(l, "line.span_id") != field(l, "span_id") {
+			t.Errorf("%v: JSON line has trace_id %q span_id %q", l, field(l, "line.trace_id"), field(l, "line.span_id"))
 		}
-		if !strings.EqualFold(l["line.level"], l["level"]) || l["line.time"] == "" {
-			t.Errorf("%v: JSON line has level %q time %q", l, l["line.level"], l["line.time"])
+		if !strings.EqualFold(field(l, "line.level"), l.Level()) || field(l, "line.time") == "" {
+			t.Errorf("%v: JSON line has level %q time %q", l, field(l, "line.level"), field(l, "line.time"))
 		}
 	}
 	// The same lines are found through the stream labels alone.
@@ -65,9 +67,9 @@ func TestLogsOfTrace(t *testing.T) {
 
 // waitLogMessages polls the log store until the trace's lines include every message, from
 // every one of the services, and returns them.
-func waitLogMessages(t testing.TB, traceID string, services []string, msgs ...string) []logLine {
+func waitLogMessages(t testing.TB, traceID string, services []string, msgs ...string) []readback.LogLine {
 	t.Helper()
-	var lines []logLine
+	var lines []readback.LogLine
 	eventually(t, 20*time.Second, "log lines of trace "+traceID, func() error {
 		var err error
 		if lines, err = queryLogs(logsOfTrace(traceID)); err != nil {
@@ -76,8 +78,8 @@ func waitLogMessages(t testing.TB, traceID string, services []string, msgs ...st
 		have := map[string]bool{}
 		from := map[string]bool{}
 		for _, l := range lines {
-			have[l["_msg"]] = true
-			from[l["service"]] = true
+			have[l.Line] = true
+			from[l.Service()] = true
 		}
 		for _, m := range msgs {
 			if !have[m] {
@@ -104,8 +106,8 @@ func waitErrorLogs(t testing.TB, traceID string, services ...string) {
 		}
 		from := map[string]bool{}
 		for _, l := range lines {
-			if l["level"] == "error" {
-				from[l["service"]] = true
+			if l.Level() == "error" {
+				from[l.Service()] = true
 			}
 		}
 		for _, s := range services {
@@ -115,4 +117,10 @@ func waitErrorLogs(t testing.TB, traceID string, services ...string) {
 		}
 		return nil
 	})
+}
+
+// field is a field or stream label of a stored line, "" when it has none.
+func field(l readback.LogLine, name string) string {
+	v, _ := l.Get(name)
+	return v
 }

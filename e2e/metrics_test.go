@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pillars-o11y/pillars/internal/readback"
 )
 
 // The metrics of docs/contract.md: the series to select, the jobs that must expose it and the
@@ -71,7 +73,7 @@ func TestContractMetrics(t *testing.T) {
 
 	for _, m := range contractMetrics {
 		t.Run(m.series, func(t *testing.T) {
-			var series []promSample
+			var series []readback.Sample
 			eventually(t, 15*time.Second, m.series+" in Prometheus", func() error {
 				var err error
 				if series, err = promQuery(m.series); err != nil {
@@ -186,8 +188,8 @@ func TestSlowQueries(t *testing.T) {
 	waitRises(t, `database_query_duration_seconds_bucket{le="+Inf"}`, 0)
 	// The slow request's database span lasts at least the injected latency.
 	tr := waitTrace(t, r.traceID, "database_get_user")
-	if s := tr.byName("database_get_user")[0]; s.duration() < 250*time.Millisecond {
-		t.Errorf("%s lasted %s with 250ms of injected latency", s, s.duration())
+	if s := tr.ByName("database_get_user")[0]; s.Duration < 250*time.Millisecond {
+		t.Errorf("%s lasted %s with 250ms of injected latency", s, s.Duration)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pillars-o11y/pillars/internal/readback"
 )
 
 // Settings that make the fault tests quick: logs are pushed every 200ms and a batch is given up
@@ -45,6 +47,11 @@ type stack struct {
 
 	procs  []*proc // in start order
 	byName map[string]*proc
+
+	// The backends' query APIs, read through the clients every command uses.
+	prom   *readback.Prometheus
+	traces *readback.Jaeger
+	logs   *readback.VictoriaLogs
 }
 
 func newStack() (*stack, error) {
@@ -81,6 +88,9 @@ func newStack() (*stack, error) {
 	s.prometheus, s.victoriaLogs, s.jaegerQuery, s.jaegerOTLP = addr(0), addr(1), addr(2), addr(3)
 	s.frontend, s.backend, s.database = addr(4), addr(5), addr(6)
 	s.pillars = filepath.Join(dir, "pillars")
+	if err := s.openReaders(); err != nil {
+		return nil, err
+	}
 
 	promConfig, err := s.writePrometheusConfig()
 	if err != nil {
@@ -134,6 +144,19 @@ func newStack() (*stack, error) {
 		"--traffic-rate=0",
 	}, common...)...).ready = "http://" + s.frontend + "/ready"
 	return s, nil
+}
+
+// openReaders makes the query clients of the three backends.
+func (s *stack) openReaders() error {
+	var err error
+	if s.prom, err = readback.NewPrometheus("http://"+s.prometheus, client); err != nil {
+		return err
+	}
+	if s.traces, err = readback.NewJaeger("http://"+s.jaegerQuery, client); err != nil {
+		return err
+	}
+	s.logs, err = readback.NewVictoriaLogs("http://"+s.victoriaLogs, client)
+	return err
 }
 
 func (s *stack) tool(name string) string { return filepath.Join(s.tools, "bin", name) }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/pillars-o11y/pillars/internal/readback"
 )
 
 // hop is one service's part of a trace: its SERVER entry span, the spans it creates inside
@@ -59,7 +61,7 @@ func TestTraceShapes(t *testing.T) {
 			tr := waitTrace(t, r.traceID, names...)
 			checkHops(t, tr, tc.hops)
 			for _, s := range tr.Spans {
-				if s.failed() {
+				if s.Status == readback.StatusError {
 					t.Errorf("span %s has error status in a successful request", s)
 				}
 				if s.TraceID != r.traceID {
@@ -95,41 +97,41 @@ func getUncached(t *testing.T, path string) response {
 // The first hop is the single root span; a service may call the next one more than once (the
 // home page's data takes two queries), so later hops may have several SERVER spans, each the
 // child of its own CLIENT span.
-func checkHops(t *testing.T, tr jaegerTrace, hops []hop) {
+func checkHops(t *testing.T, tr readback.Trace, hops []hop) {
 	t.Helper()
-	var callers []jaegerSpan // the previous hop's CLIENT spans
+	var callers []readback.Span // the previous hop's CLIENT spans
 	for i, h := range hops {
-		servers := tr.byName(h.server)
+		servers := tr.ByName(h.server)
 		if len(servers) == 0 || (i == 0 && len(servers) != 1) {
 			t.Errorf("%d spans %q in %s", len(servers), h.server, tr)
 			return
 		}
 		for _, s := range servers {
-			if s.service != h.service || s.kind() != "server" {
+			if s.Service != h.service || s.Kind != readback.KindServer {
 				t.Errorf("%s: want a server span of %s", s, h.service)
 			}
 			if i == 0 {
-				if s.parent() != "" {
-					t.Errorf("%s: want the root span, has parent %s", s, s.parent())
+				if s.ParentID != "" {
+					t.Errorf("%s: want the root span, has parent %s", s, s.ParentID)
 				}
 				continue
 			}
-			if !slices.ContainsFunc(callers, func(c jaegerSpan) bool { return c.SpanID == s.parent() }) {
-				parent, _ := tr.span(s.parent())
+			if !slices.ContainsFunc(callers, func(c readback.Span) bool { return c.SpanID == s.ParentID }) {
+				parent, _ := tr.Span(s.ParentID)
 				t.Errorf("%s: parent is %v, want a CLIENT span %q of %s", s, parent, hops[i-1].client, hops[i-1].service)
 			}
 		}
-		below := func(s jaegerSpan) bool {
-			return slices.ContainsFunc(servers, func(srv jaegerSpan) bool { return descends(tr, s, srv.SpanID) })
+		below := func(s readback.Span) bool {
+			return slices.ContainsFunc(servers, func(srv readback.Span) bool { return tr.Descends(s, srv.SpanID) })
 		}
 		for _, name := range h.inside {
-			for _, s := range tr.byName(name) {
-				if s.service != h.service || !below(s) {
+			for _, s := range tr.ByName(name) {
+				if s.Service != h.service || !below(s) {
 					t.Errorf("%s: want it below %s in %s", s, h.server, h.service)
 				}
 			}
 		}
-		callers = tr.byName(h.client)
+		callers = tr.ByName(h.client)
 		if h.client == "" {
 			continue
 		}
@@ -138,46 +140,28 @@ func checkHops(t *testing.T, tr jaegerTrace, hops []hop) {
 			return
 		}
 		for _, c := range callers {
-			if c.service != h.service || c.kind() != "client" || !below(c) {
+			if c.Service != h.service || c.Kind != readback.KindClient || !below(c) {
 				t.Errorf("%s: want a client span of %s below %s", c, h.service, h.server)
 			}
 		}
 	}
 }
 
-// descends reports whether ancestor is a parent, grandparent, ... of s.
-func descends(tr jaegerTrace, s jaegerSpan, ancestor string) bool {
-	for range len(tr.Spans) {
-		p := s.parent()
-		if p == "" {
-			return false
-		}
-		if p == ancestor {
-			return true
-		}
-		var ok bool
-		if s, ok = tr.span(p); !ok {
-			return false
-		}
-	}
-	return false
-}
-
 // servicesWithErrorSpans names the services that have at least one span with error status.
-func servicesWithErrorSpans(tr jaegerTrace) map[string]bool {
+func servicesWithErrorSpans(tr readback.Trace) map[string]bool {
 	out := map[string]bool{}
 	for _, s := range tr.Spans {
-		if s.failed() {
-			out[s.service] = true
+		if s.Status == readback.StatusError {
+			out[s.Service] = true
 		}
 	}
 	return out
 }
 
 // waitErrorSpans polls the trace until every one of the services has a span with error status.
-func waitErrorSpans(t *testing.T, traceID string, services ...string) jaegerTrace {
+func waitErrorSpans(t *testing.T, traceID string, services ...string) readback.Trace {
 	t.Helper()
-	var tr jaegerTrace
+	var tr readback.Trace
 	eventually(t, 20*time.Second, "error spans of "+fmt.Sprint(services)+" in trace "+traceID, func() error {
 		var err error
 		if tr, err = fetchTrace(traceID); err != nil {
