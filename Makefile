@@ -44,9 +44,11 @@ deploy-check: tools
 
 # The Helm chart without a cluster: helm lint --strict and helm template for every documented
 # values combination, every object decoded strictly into the Kubernetes API types, a policy
-# check. The pinned helm is built once into $(PILLARS_TOOLS)/bin by scripts/helm.sh.
+# check, and a server-side dry run against a real kube-apiserver and etcd. The pinned helm and
+# kube-apiserver are built once into $(PILLARS_TOOLS)/bin (scripts/helm.sh, kube-apiserver.sh).
 chart-check:
 	scripts/helm.sh
+	scripts/kube-apiserver.sh
 	cd deploy && $(GO) vet -tags chart ./checks/ && $(GO) test -tags chart -count=1 -run '^TestChart' ./checks/
 
 # The chart's dashboards and rules and the Grafana chart's data sources, from the Compose sources.

@@ -133,6 +133,7 @@ type object struct {
 	kind   string
 	name   string
 	obj    runtime.Object
+	json   []byte // the document as rendered, in JSON
 }
 
 func (o object) String() string { return fmt.Sprintf("%s %s (%s)", o.kind, o.name, o.source) }
@@ -184,7 +185,7 @@ func decodeManifests(stream []byte) ([]object, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: %s has no metadata", source, gvk.Kind)
 		}
-		objs = append(objs, object{source: source, kind: gvk.Kind, name: meta.GetName(), obj: obj})
+		objs = append(objs, object{source: source, kind: gvk.Kind, name: meta.GetName(), obj: obj, json: js})
 	}
 }
 
