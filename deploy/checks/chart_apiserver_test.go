@@ -32,6 +32,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // A real kube-apiserver (with etcd, both from scripts/kube-apiserver.sh) accepts every rendered
@@ -66,6 +68,42 @@ func TestChartObjectsPassAServerSideDryRun(t *testing.T) {
 		err = apply(ctx, dyn, mapper, namespace(t, "refusals"), objs[0], true)
 		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "selector") {
 			t.Fatalf("dry run of a Deployment whose selector misses its template: %v, want Invalid", err)
+		}
+	})
+
+	// A real install and upgrade, which only a server makes possible: the generated admin token
+	// and PostgreSQL password survive the upgrade (the chart's lookup reads them back).
+	t.Run("generated secrets survive an upgrade", func(t *testing.T) {
+		ns := namespace(t, "upgrade")
+		kubeconfig := writeKubeconfig(t, cfg)
+		secrets := func() (token, password string) {
+			admin, err := client.CoreV1().Secrets(ns).Get(ctx, "demo-pillars-admin", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := client.CoreV1().Secrets(ns).Get(ctx, "demo-pillars-db", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(admin.Data["token"]), string(db.Data["password"])
+		}
+		values := "deploy/helm/pillars/ci/postgresql-demo-values.yaml"
+		out, err := helmWithCluster(t, kubeconfig, "install", chartRelease, chartDir, "-n", ns, "-f", values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), "in-release demo instance: not for production") {
+			t.Errorf("the install notes do not warn about the demo PostgreSQL:\n%s", out)
+		}
+		token, password := secrets()
+		if len(token) < 32 || len(password) < 32 {
+			t.Fatalf("generated token %q or password %q too short", token, password)
+		}
+		if _, err := helmWithCluster(t, kubeconfig, "upgrade", chartRelease, chartDir, "-n", ns, "-f", values, "--set", "backend.replicas=3"); err != nil {
+			t.Fatal(err)
+		}
+		if t2, p2 := secrets(); t2 != token || p2 != password {
+			t.Errorf("the upgrade replaced the generated secrets: token %q -> %q, password %q -> %q", token, t2, password, p2)
 		}
 	})
 
@@ -191,6 +229,21 @@ func startAPIServer(t *testing.T) *rest.Config {
 		}
 		time.Sleep(250 * time.Millisecond) // polling a starting server, with a deadline
 	}
+}
+
+// writeKubeconfig writes a kubeconfig file for helm that reaches the test's API server.
+func writeKubeconfig(t *testing.T, cfg *rest.Config) string {
+	t.Helper()
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["check"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.TLSClientConfig.CAData}
+	kc.AuthInfos["check"] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken}
+	kc.Contexts["check"] = &clientcmdapi.Context{Cluster: "check", AuthInfo: "check"}
+	kc.CurrentContext = "check"
+	name := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, name); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
 
 func ready(cfg *rest.Config) bool {

@@ -78,15 +78,24 @@ func helmBinary(t *testing.T) string {
 // non-zero exit is returned as an error carrying stderr.
 func helm(t *testing.T, args ...string) ([]byte, error) {
 	t.Helper()
+	return helmWithCluster(t, "", args...)
+}
+
+// helmWithCluster runs helm against the cluster a kubeconfig file names; "" is none.
+func helmWithCluster(t *testing.T, kubeconfig string, args ...string) ([]byte, error) {
+	t.Helper()
 	cmd := exec.Command(helmBinary(t), args...)
 	cmd.Dir = repoRoot(t)
 	// No user configuration or repositories leak in from the machine running the checks.
 	home := t.TempDir()
+	if kubeconfig == "" {
+		kubeconfig = filepath.Join(home, "no-kubeconfig")
+	}
 	cmd.Env = append(os.Environ(),
 		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
 		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
 		"HELM_DATA_HOME="+filepath.Join(home, "data"),
-		"KUBECONFIG="+filepath.Join(home, "no-kubeconfig"),
+		"KUBECONFIG="+kubeconfig,
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -185,6 +185,11 @@ func TestChartWithTheOperatorScrapesAsTheComposeStackDoes(t *testing.T) {
 	if sm.Spec.JobLabel != "app.kubernetes.io/component" {
 		t.Errorf("jobLabel %q: the job label would not be the service name", sm.Spec.JobLabel)
 	}
+	// The services' metrics label routes `endpoint`; the Operator's target label of that name
+	// would displace it (to exported_endpoint) unless dropped.
+	if len(sm.Spec.Endpoints) != 1 || !dropsLabel(sm.Spec.Endpoints[0].RelabelConfigs, "endpoint") {
+		t.Errorf("the ServiceMonitor keeps the Operator's endpoint target label, which renames the services' endpoint label")
+	}
 	if sm.Labels["release"] != "kps" {
 		t.Errorf("metrics.labels not applied: %v", sm.Labels)
 	}
@@ -273,6 +278,9 @@ func TestChartPodMonitorScrapesThePods(t *testing.T) {
 	if pm.Spec.JobLabel != "app.kubernetes.io/component" || len(pm.Spec.PodMetricsEndpoints) != 1 ||
 		pm.Spec.PodMetricsEndpoints[0].Port == nil || *pm.Spec.PodMetricsEndpoints[0].Port != "http" {
 		t.Errorf("PodMonitor %+v does not scrape port http with the component as job", pm.Spec)
+	}
+	if !dropsLabel(pm.Spec.PodMetricsEndpoints[0].RelabelConfigs, "endpoint") {
+		t.Errorf("the PodMonitor keeps the Operator's endpoint target label, which renames the services' endpoint label")
 	}
 	if n := len(all[*monitoringv1.ServiceMonitor](objs)) + len(all[*monitoringv1.PrometheusRule](objs)); n != 0 {
 		t.Errorf("%d ServiceMonitors or PrometheusRules besides the PodMonitor", n)
@@ -541,6 +549,16 @@ func podAnnotations(o object) map[string]string {
 		return v.Annotations
 	}
 	return nil
+}
+
+// dropsLabel reports whether relabelling removes a target label before the scrape.
+func dropsLabel(configs []monitoringv1.RelabelConfig, label string) bool {
+	for _, c := range configs {
+		if c.Action == "labeldrop" && c.Regex == label {
+			return true
+		}
+	}
+	return false
 }
 
 func jsonEqual(t *testing.T, a, b any) bool {
