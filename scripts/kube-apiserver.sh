@@ -2,8 +2,9 @@
 # kube-apiserver.sh installs a real Kubernetes API server and etcd into $PILLARS_TOOLS/bin for
 # the chart checks' server-side dry run (`make chart-check`): kube-apiserver v1.37.2 built from
 # source with the Go toolchain (the module in deploy/helm/kube-apiserver pins it), etcd from
-# Debian's etcd-server package. Both Apache-2.0.
-# A stamp records the build, so a rerun with both present is instant.
+# Debian's etcd-server package, and controller-gen, which writes the Prometheus Operator's CRDs
+# from its Go types so the server can validate ServiceMonitors too. All Apache-2.0.
+# Stamps record the builds, so a rerun with everything present is instant.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +14,7 @@ stamps="$tools/stamps"
 mkdir -p "$bin" "$stamps"
 
 KUBERNETES_VERSION=v1.37.2
+CONTROLLER_TOOLS_VERSION=v0.23.0
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -27,6 +29,14 @@ if [[ ! -x "$bin/etcd" ]]; then
 	fi
 	ln -sf "$(command -v etcd)" "$bin/etcd"
 	log "using $(command -v etcd) ($("$bin/etcd" --version | head -1))"
+fi
+
+if [[ -f "$stamps/controller-gen" && "$(cat "$stamps/controller-gen")" == "$CONTROLLER_TOOLS_VERSION" && -x "$bin/controller-gen" ]]; then
+	log "controller-gen $CONTROLLER_TOOLS_VERSION already installed"
+else
+	log "building controller-gen $CONTROLLER_TOOLS_VERSION (about 20 seconds)..."
+	env GOBIN="$bin" GOFLAGS=-buildvcs=false go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_TOOLS_VERSION"
+	printf '%s\n' "$CONTROLLER_TOOLS_VERSION" >"$stamps/controller-gen"
 fi
 
 if [[ -f "$stamps/kube-apiserver" && "$(cat "$stamps/kube-apiserver")" == "$KUBERNETES_VERSION" && -x "$bin/kube-apiserver" ]]; then

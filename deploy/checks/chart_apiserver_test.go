@@ -24,6 +24,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
@@ -34,13 +35,14 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/yaml"
 )
 
 // A real kube-apiserver (with etcd, both from scripts/kube-apiserver.sh) accepts every rendered
 // object in a server-side dry run: defaulting, the API's own validation and admission, which
 // strict decoding cannot do (a selector that does not match its template, a port out of range,
-// an invalid name). The Prometheus Operator's kinds are not served by a bare API server; they
-// are covered by strict decoding into the Operator's types.
+// an invalid name). The Prometheus Operator's kinds are served through CRDs that controller-gen
+// writes from the Operator's Go types, so their OpenAPI schemas validate the Monitors and rules.
 func TestChartObjectsPassAServerSideDryRun(t *testing.T) {
 	cfg := startAPIServer(t)
 	ctx := t.Context()
@@ -55,17 +57,33 @@ func TestChartObjectsPassAServerSideDryRun(t *testing.T) {
 		return name
 	}
 
+	installOperatorCRDs(t, ctx, dyn)
+	mapper.Reset()
+
 	// The server must refuse what it should: a Deployment whose selector does not select its
-	// own pods decodes strictly and fails only here.
+	// own pods, a ServiceMonitor whose interval is not a duration, decode strictly and fail only
+	// here.
 	t.Run("the server validates", func(t *testing.T) {
+		ns := namespace(t, "refusals")
+		monitor := []byte(`{"apiVersion":"monitoring.coreos.com/v1","kind":"ServiceMonitor","metadata":{"name":"bad"},
+			"spec":{"selector":{},"endpoints":[{"port":"http","interval":"soon"}]}}`)
+		objs, err := decodeManifests(monitor)
+		if err != nil {
+			t.Fatalf("the faulty ServiceMonitor should decode: %v", err)
+		}
+		err = apply(ctx, dyn, mapper, ns, objs[0], true)
+		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "interval") {
+			t.Errorf("dry run of a ServiceMonitor with interval \"soon\": %v, want Invalid", err)
+		}
+
 		bad := []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"bad"},"spec":{
 			"selector":{"matchLabels":{"app":"a"}},"template":{"metadata":{"labels":{"app":"b"}},
 			"spec":{"containers":[{"name":"c","image":"x:1"}]}}}}`)
-		objs, err := decodeManifests(bad)
+		objs, err = decodeManifests(bad)
 		if err != nil {
 			t.Fatalf("the faulty Deployment should decode: %v", err)
 		}
-		err = apply(ctx, dyn, mapper, namespace(t, "refusals"), objs[0], true)
+		err = apply(ctx, dyn, mapper, ns, objs[0], true)
 		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "selector") {
 			t.Fatalf("dry run of a Deployment whose selector misses its template: %v, want Invalid", err)
 		}
@@ -121,12 +139,6 @@ func TestChartObjectsPassAServerSideDryRun(t *testing.T) {
 				}
 			}
 			for _, o := range objs {
-				if strings.HasPrefix(string(o.json), `{"apiVersion":"monitoring.coreos.com/`) {
-					if !strings.HasSuffix(o.kind, "Monitor") && o.kind != "PrometheusRule" {
-						t.Errorf("%s is not a Prometheus Operator kind", o)
-					}
-					continue
-				}
 				if err := apply(ctx, dyn, mapper, ns, o, true); err != nil {
 					t.Errorf("%s: %v", o, err)
 				}
@@ -162,6 +174,74 @@ func apply(ctx context.Context, dyn dynamic.Interface, mapper meta.RESTMapper, n
 	return err
 }
 
+// operatorCRDs are the Prometheus Operator's kinds the chart renders.
+var operatorCRDs = []string{"servicemonitors", "podmonitors", "prometheusrules"}
+
+// installOperatorCRDs writes the Operator's CRDs from the monitoring/v1 types this module
+// requires (the same types the strict decoding uses) with controller-gen, as the Operator's
+// own build does, creates them and waits until the server serves them.
+func installOperatorCRDs(t *testing.T, ctx context.Context, dyn dynamic.Interface) {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(toolPath(t, "controller-gen"), "crd:allowDangerousTypes=true",
+		"paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1",
+		"output:crd:dir="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("controller-gen: %v\n%s", err, out)
+	}
+	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	for _, name := range operatorCRDs {
+		raw, err := os.ReadFile(filepath.Join(dir, "monitoring.coreos.com_"+name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var crd unstructured.Unstructured
+		if err := yaml.Unmarshal(raw, &crd.Object); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := crds.Create(ctx, &crd, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating the %s CRD: %v", name, err)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, name := range operatorCRDs {
+		for !established(ctx, crds, name+".monitoring.coreos.com") {
+			if time.Now().After(deadline) {
+				t.Fatalf("CRD %s not established within a minute", name)
+			}
+			time.Sleep(100 * time.Millisecond) // polling the server, with a deadline
+		}
+	}
+}
+
+func established(ctx context.Context, crds dynamic.NamespaceableResourceInterface, name string) bool {
+	crd, err := crds.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false
+	}
+	conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conditions {
+		if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// toolPath is a binary in $PILLARS_TOOLS/bin, failing the test when it is missing.
+func toolPath(t *testing.T, name string) string {
+	t.Helper()
+	tools := os.Getenv("PILLARS_TOOLS")
+	if tools == "" {
+		tools = path(t, ".tools")
+	}
+	bin := filepath.Join(tools, "bin", name)
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("%v: run `make chart-check` (scripts/kube-apiserver.sh installs it)", err)
+	}
+	return bin
+}
+
 // kindOf reads apiVersion and kind from the rendered JSON.
 func kindOf(o object) (schema.GroupVersionKind, error) {
 	var tm metav1.TypeMeta
@@ -175,16 +255,7 @@ func kindOf(o object) (schema.GroupVersionKind, error) {
 // one static token that is cluster admin, and returns a client configuration for it.
 func startAPIServer(t *testing.T) *rest.Config {
 	t.Helper()
-	tools := os.Getenv("PILLARS_TOOLS")
-	if tools == "" {
-		tools = path(t, ".tools")
-	}
-	etcd, apiserver := filepath.Join(tools, "bin", "etcd"), filepath.Join(tools, "bin", "kube-apiserver")
-	for _, b := range []string{etcd, apiserver} {
-		if _, err := os.Stat(b); err != nil {
-			t.Fatalf("%v: run `make chart-check` (scripts/kube-apiserver.sh installs it)", err)
-		}
-	}
+	etcd, apiserver := toolPath(t, "etcd"), toolPath(t, "kube-apiserver")
 	dir := t.TempDir()
 	clientPort, peerPort, apiPort := freePort(t), freePort(t), freePort(t)
 	etcdURL := "http://127.0.0.1:" + clientPort
