@@ -22,9 +22,11 @@ log() { printf '==> %s\n' "$*" >&2; }
 if [[ ! -x "$bin/etcd" ]]; then
 	if ! command -v etcd >/dev/null 2>&1; then
 		log "installing etcd (Debian package etcd-server)..."
+		# A fresh machine may not have the package lists yet: update once, then try again.
 		if ! apt-get install -y --no-install-recommends etcd-server >/dev/null 2>&1; then
-			apt-get update >/dev/null
-			apt-get install -y --no-install-recommends etcd-server >/dev/null
+			apt-get update >/dev/null &&
+				apt-get install -y --no-install-recommends etcd-server >/dev/null ||
+				{ log "could not install etcd-server with apt-get"; exit 1; }
 		fi
 	fi
 	ln -sf "$(command -v etcd)" "$bin/etcd"
