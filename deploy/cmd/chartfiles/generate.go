@@ -24,12 +24,13 @@ var generatedPatterns = []string{
 }
 
 // inClusterURLs are the data sources' URLs inside the cluster, by uid, for the official charts
-// installed as deploy/helm/README.md says (one namespace, these release names): the Prometheus
-// Operator's prometheus-operated Service, and the Loki and Tempo Services their values name.
+// installed as the README says (one namespace, the values in helm/observability): the
+// Prometheus Operator's prometheus-operated Service, and the Loki and Tempo Services their
+// values name (the grafana/tempo chart serves Tempo's HTTP API on 3100, not Compose's 3200).
 var inClusterURLs = map[string]string{
 	"prometheus": "http://prometheus-operated:9090",
 	"loki":       "http://loki:3100",
-	"tempo":      "http://tempo:3200",
+	"tempo":      "http://tempo:3100",
 }
 
 // generate produces every file from the sources in deploy (fsys is rooted there).
