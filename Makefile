@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Backends for the local stack are built once into this folder (git-ignored).
 export PILLARS_TOOLS ?= $(CURDIR)/.tools
 
-.PHONY: build run up up-otlp down tools test unit e2e deploy-check compose-up compose-down bench dashboards slo fmt vet
+.PHONY: build run up up-otlp down tools test unit e2e deploy-check chart-check chart-files compose-up compose-down bench dashboards slo fmt vet
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/pillars
@@ -30,7 +30,7 @@ tools:
 
 # The whole proof: unit and in-process contract tests with the race detector,
 # the deploy/ checks, then the end-to-end suite against real backends.
-test: vet unit deploy-check e2e
+test: vet unit deploy-check chart-check e2e
 
 vet:
 	$(GO) vet ./...
@@ -45,6 +45,19 @@ e2e: build tools
 # without Docker (promtool comes from `make tools`).
 deploy-check: tools
 	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# The Helm chart without a cluster: helm lint --strict and helm template for every documented
+# values combination, every object decoded strictly into the Kubernetes API types, a policy
+# check, and a server-side dry run against a real kube-apiserver and etcd. The pinned helm and
+# kube-apiserver are built once into $(PILLARS_TOOLS)/bin (scripts/helm.sh, kube-apiserver.sh).
+chart-check:
+	scripts/helm.sh
+	scripts/kube-apiserver.sh
+	cd deploy && $(GO) vet -tags chart ./checks/ && $(GO) test -tags chart -count=1 -run '^TestChart' ./checks/
+
+# The chart's dashboards and rules and the Grafana chart's data sources, from the Compose sources.
+chart-files:
+	cd deploy && $(GO) run ./cmd/chartfiles
 
 # Needs a Docker engine: the whole stack in containers, Grafana on http://localhost:3000.
 compose-up:
