@@ -40,14 +40,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "backend_cache_operations_total",
 		Help: "Cache lookups, by result: hit or miss.",
 	}, []string{"operation"})
-	processing := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	processing := prometheus.NewHistogramVec(telemetry.NativeHistogram(prometheus.HistogramOpts{
 		Name: "backend_processing_time_seconds",
 		Help: "Time spent in the backend's own work, by operation (validate_user_id, validate_product_id, " +
 			"cache_lookup, apply_pricing_rules).",
 		// This is in-process work, microseconds when all is well: the default buckets
 		// (5ms and up) would put every sample in the first one.
 		Buckets: []float64{1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1},
-	}, []string{"operation"})
+	}), []string{"operation"})
 	reg.MustRegister(calls, cache, processing)
 
 	for _, op := range []string{opGetUser, opGetProduct, opQuery} {

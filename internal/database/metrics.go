@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
 // metrics are the database service's seed metrics (the request metrics come from
@@ -28,11 +30,11 @@ func newMetrics(reg prometheus.Registerer, db *sql.DB) (*metrics, error) {
 			Name: "database_queries_total",
 			Help: "SQL statements run, by operation, main table and outcome (success, error, not_found).",
 		}, []string{"operation", "table", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		duration: prometheus.NewHistogramVec(telemetry.NativeHistogram(prometheus.HistogramOpts{
 			Name:    "database_query_duration_seconds",
 			Help:    "Time to execute an SQL statement (injected latency included), by operation and main table.",
 			Buckets: queryBuckets,
-		}, []string{"operation", "table"}),
+		}), []string{"operation", "table"}),
 		slow: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "database_slow_queries_total",
 			Help: "SQL statements slower than the slow-query threshold, by main table.",

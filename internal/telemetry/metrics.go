@@ -2,7 +2,9 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -31,6 +33,28 @@ func MetricsHandler(reg *prometheus.Registry) http.Handler {
 	})
 }
 
+// Native histogram settings of every latency histogram. A bucket factor of 1.1 (schema 3:
+// buckets about 9 % wide) resolves any quantile within a few percent, where the classic
+// buckets resolve only between their fixed bounds; 160 buckets hold latencies from
+// microseconds to minutes before the resolution is halved, and a histogram that grew past
+// them is reset at most once an hour.
+const (
+	nativeBucketFactor    = 1.1
+	nativeMaxBucketNumber = 160
+	nativeMinReset        = time.Hour
+)
+
+// NativeHistogram returns opts with native buckets as well as its classic ones: a scraper
+// that asks for the protobuf format (Prometheus with scrape_native_histograms) gets both, the
+// text and OpenMetrics formats keep the classic _bucket series, and exemplars are kept on
+// both.
+func NativeHistogram(opts prometheus.HistogramOpts) prometheus.HistogramOpts {
+	opts.NativeHistogramBucketFactor = nativeBucketFactor
+	opts.NativeHistogramMaxBucketNumber = nativeMaxBucketNumber
+	opts.NativeHistogramMinResetDuration = nativeMinReset
+	return opts
+}
+
 // HTTPMetrics are the per-service request metrics the seed names <service>_requests_total and
 // <service>_request_duration_seconds.
 type HTTPMetrics struct {
@@ -44,11 +68,11 @@ func newHTTPMetrics(reg prometheus.Registerer, service string) *HTTPMetrics {
 			Name: service + "_requests_total",
 			Help: "HTTP requests served, by method, route template and status code.",
 		}, []string{"method", "endpoint", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		duration: prometheus.NewHistogramVec(NativeHistogram(prometheus.HistogramOpts{
 			Name:    service + "_request_duration_seconds",
 			Help:    "Time to serve an HTTP request, by route template.",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"endpoint"}),
+		}), []string{"endpoint"}),
 	}
 	reg.MustRegister(m.requests, m.duration)
 	return m
@@ -87,4 +111,18 @@ func Inc(ctx context.Context, c prometheus.Counter) {
 		}
 	}
 	c.Inc()
+}
+
+var errMetricsPushed = errors.New(`metrics are pushed over OTLP (OTEL_METRICS_EXPORTER does not list "prometheus"): nothing to scrape here`)
+
+// MetricsHandler serves /metrics when OTEL_METRICS_EXPORTER lists "prometheus" (the default),
+// and answers 404 otherwise: metrics that are pushed over OTLP and scraped as well would be
+// counted twice.
+func (t *Telemetry) MetricsHandler() http.Handler {
+	if t.pull {
+		return MetricsHandler(t.Registry)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.WriteError(w, r, http.StatusNotFound, errMetricsPushed)
+	})
 }
