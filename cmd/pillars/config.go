@@ -50,6 +50,10 @@ func (o *commonOptions) telemetryConfig(service string, getenv func(string) stri
 	if err != nil {
 		return telemetry.Config{}, err
 	}
+	metrics, logs, err := signalExports(getenv)
+	if err != nil {
+		return telemetry.Config{}, err
+	}
 	tc := telemetry.TraceConfig{
 		Disabled:           strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true"),
 		Endpoint:           getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
@@ -66,6 +70,8 @@ func (o *commonOptions) telemetryConfig(service string, getenv func(string) stri
 		Version:     version(),
 		Environment: o.environment,
 		Trace:       tc,
+		Metrics:     metrics,
+		Logs:        logs,
 		Loki: telemetry.LokiConfig{
 			URL:       o.lokiURL,
 			BatchWait: o.lokiBatchWait,

@@ -38,7 +38,12 @@ Standard OpenTelemetry variables:
   OTEL_TRACES_SAMPLER[_ARG]           parentbased_always_on (default), traceidratio, ...
   OTEL_BSP_SCHEDULE_DELAY, _EXPORT_TIMEOUT (ms), _MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE
   OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT (default 1024), OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT (64)
-  OTEL_SDK_DISABLED=true              export no spans (requests are unaffected)
+  OTEL_METRICS_EXPORTER               prometheus (default: /metrics is scraped), otlp (pushed), both as
+                                      otlp,prometheus, or none
+  OTEL_LOGS_EXPORTER                  otlp: log records over OTLP too; unset or none: stdout and Loki only
+  OTEL_EXPORTER_OTLP_{METRICS,LOGS}_{ENDPOINT,PROTOCOL}  per signal, as for traces
+  OTEL_METRIC_EXPORT_INTERVAL (ms, default 5000), OTEL_METRIC_EXPORT_TIMEOUT (ms)
+  OTEL_SDK_DISABLED=true              export no spans and nothing over OTLP (requests are unaffected)
 `
 
 // EnvName is the variable that can set a flag: --cache-ttl → PILLARS_CACHE_TTL.

@@ -17,7 +17,7 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /api/user/{id}", s.getUser)
 	mux.HandleFunc("GET /api/product/{id}", s.getProduct)
 	s.health.Register(mux)
-	mux.Handle("GET /metrics", telemetry.MetricsHandler(s.tel.Registry))
+	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 	return s.tel.Instrument(mux, telemetry.SpanNames{
 		"GET /api/data":         "backend_get_data",
 		"GET /api/user/{id}":    "backend_get_user",

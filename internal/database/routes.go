@@ -30,5 +30,5 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/faults", s.getFaults)
 	mux.HandleFunc("PUT /admin/faults", s.putFaults)
 	s.health.Register(mux)
-	mux.Handle("GET /metrics", telemetry.MetricsHandler(s.tel.Registry))
+	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 }

@@ -38,5 +38,5 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /user/{id}", s.trackVisitor(s.serveUser))
 	mux.HandleFunc("GET /product/{id}", s.trackVisitor(s.serveProduct))
 	s.health.Register(mux)
-	mux.Handle("GET /metrics", telemetry.MetricsHandler(s.tel.Registry))
+	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 }

@@ -12,11 +12,12 @@ import (
 
 // newLogger returns a JSON slog logger whose every record made inside a span carries trace_id
 // and span_id, written to stdout and, when a shipper is given, queued for Loki. The line sent to
-// Loki is byte for byte the line on stdout, so the two never disagree.
-func newLogger(stdout io.Writer, shipper *lokiShipper, level slog.Level) *slog.Logger {
+// Loki is byte for byte the line on stdout, so the two never disagree. When otlp is not nil,
+// each record is also handed to it (the OTLP log export), bounded like the line.
+func newLogger(stdout io.Writer, shipper *lokiShipper, otlp slog.Handler, level slog.Level) *slog.Logger {
 	s := &logSink{stdout: stdout, shipper: shipper}
 	inner := slog.NewJSONHandler(&s.buf, &slog.HandlerOptions{Level: level})
-	return slog.New(&traceHandler{inner: inner, sink: s})
+	return slog.New(&traceHandler{inner: inner, sink: s, otlp: otlp})
 }
 
 // logSink is shared by a handler and all handlers derived from it with WithAttrs/WithGroup:
@@ -31,6 +32,7 @@ type logSink struct {
 type traceHandler struct {
 	inner slog.Handler
 	sink  *logSink
+	otlp  slog.Handler // nil unless logs are exported over OTLP
 }
 
 func (h *traceHandler) Enabled(ctx context.Context, l slog.Level) bool {
@@ -39,6 +41,11 @@ func (h *traceHandler) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
 	r = bounded(r)
+	if h.otlp != nil {
+		// Before the ids are added as attributes: an OTLP record carries them in its own
+		// fields, which the SDK fills from ctx.
+		_ = h.otlp.Handle(ctx, r)
+	}
 	var traceID, spanID string
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		if ids := requestIDsFrom(ctx, sc); ids != nil {
@@ -71,11 +78,18 @@ func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &traceHandler{inner: h.inner.WithAttrs(attrs), sink: h.sink}
+	return &traceHandler{inner: h.inner.WithAttrs(attrs), sink: h.sink, otlp: derive(h.otlp, func(o slog.Handler) slog.Handler { return o.WithAttrs(attrs) })}
 }
 
 func (h *traceHandler) WithGroup(name string) slog.Handler {
-	return &traceHandler{inner: h.inner.WithGroup(name), sink: h.sink}
+	return &traceHandler{inner: h.inner.WithGroup(name), sink: h.sink, otlp: derive(h.otlp, func(o slog.Handler) slog.Handler { return o.WithGroup(name) })}
+}
+
+func derive(h slog.Handler, f func(slog.Handler) slog.Handler) slog.Handler {
+	if h == nil {
+		return nil
+	}
+	return f(h)
 }
 
 // bounded returns r with its message and every string attribute cut to maxLogValue bytes.

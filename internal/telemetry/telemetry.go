@@ -16,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -25,8 +27,10 @@ type Config struct {
 	Version     string // service.version
 	Environment string // deployment.environment and the `environment` log label
 
-	Trace TraceConfig
-	Loki  LokiConfig
+	Trace   TraceConfig
+	Metrics MetricsConfig
+	Logs    LogsConfig
+	Loki    LokiConfig
 
 	LogLevel slog.Level
 	Stdout   io.Writer // where JSON log lines go; nil means io.Discard
@@ -44,7 +48,10 @@ type Telemetry struct {
 	Propagator propagation.TextMapPropagator
 
 	tracing *tracing
+	meters  *metric.MeterProvider  // nil unless metrics are pushed over OTLP
+	logs    *sdklog.LoggerProvider // nil unless logs are exported over OTLP
 	shipper *lokiShipper
+	pull    bool // /metrics is served
 }
 
 // New builds the telemetry of one service. It never dials anything: exporters connect lazily
@@ -54,7 +61,24 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		return nil, errors.New("telemetry: service name is required")
 	}
 	reg := NewRegistry()
-	tr, err := newTracing(ctx, cfg)
+	res, err := newResource(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := newTracing(ctx, cfg, res)
+	if err != nil {
+		return nil, err
+	}
+	// OTEL_SDK_DISABLED turns off every signal of the SDK; the registry and /metrics are
+	// Prometheus's, not the SDK's, and stay.
+	if cfg.Trace.Disabled {
+		cfg.Metrics.OTLP, cfg.Logs.OTLP = false, false
+	}
+	meters, err := newMetricPush(ctx, cfg.Metrics, reg, res)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := newLogPush(ctx, cfg.Logs, res)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 			return nil, err
 		}
 	}
-	logger := newLogger(stdout, shipper, cfg.LogLevel).With("service", cfg.Service)
+	logger := newLogger(stdout, shipper, otlpHandler(logs, cfg.Service), cfg.LogLevel).With("service", cfg.Service)
 	return &Telemetry{
 		Service:     cfg.Service,
 		Version:     cfg.Version,
@@ -82,16 +106,26 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		Tracer:      tr.provider.Tracer("github.com/pillars-o11y/pillars/" + cfg.Service),
 		Propagator:  propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		tracing:     tr,
+		meters:      meters,
+		logs:        logs,
 		shipper:     shipper,
+		pull:        !cfg.Metrics.NoPull,
 	}, nil
 }
 
 // TracerProvider exposes the provider, for tests that need to force a flush.
 func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tracing.provider }
 
-// Flush exports buffered spans and pushes buffered log lines now.
+// Flush exports buffered spans, log records and (when pushed) metrics, and pushes buffered
+// log lines now.
 func (t *Telemetry) Flush(ctx context.Context) error {
 	err := t.tracing.provider.ForceFlush(ctx)
+	if t.logs != nil {
+		err = errors.Join(err, t.logs.ForceFlush(ctx))
+	}
+	if t.meters != nil {
+		err = errors.Join(err, t.meters.ForceFlush(ctx))
+	}
 	if t.shipper != nil {
 		err = errors.Join(err, t.shipper.Flush(ctx))
 	}
@@ -104,6 +138,13 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	defer cancel()
 	var errs []error
 	errs = append(errs, t.tracing.provider.Shutdown(ctx))
+	if t.logs != nil {
+		errs = append(errs, t.logs.Shutdown(ctx))
+	}
+	// After the spans and logs: the last push then holds the final counts.
+	if t.meters != nil {
+		errs = append(errs, t.meters.Shutdown(ctx))
+	}
 	if t.shipper != nil {
 		errs = append(errs, t.shipper.Close(ctx))
 	}

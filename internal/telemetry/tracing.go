@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -68,11 +67,7 @@ type tracing struct {
 	provider *sdktrace.TracerProvider
 }
 
-func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
-	res, err := newResource(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
+func newTracing(ctx context.Context, cfg Config, res *resource.Resource) (*tracing, error) {
 	sampler, err := parseSampler(cfg.Trace.Sampler, cfg.Trace.SamplerArg)
 	if err != nil {
 		return nil, err
@@ -124,38 +119,14 @@ func orDefault[T comparable](v, def T) T {
 }
 
 func newOTLPExporter(ctx context.Context, cfg TraceConfig) (sdktrace.SpanExporter, error) {
-	protocol := cfg.Protocol
-	if protocol == "" {
-		protocol = "http/protobuf"
+	protocol, url, err := otlpTarget(cfg.Protocol, cfg.TracesEndpoint, cfg.Endpoint, "traces")
+	if err != nil {
+		return nil, err
 	}
-	switch protocol {
-	case "grpc":
-		url := cfg.TracesEndpoint
-		if url == "" {
-			url = cfg.Endpoint
-		}
-		if url == "" {
-			url = "http://localhost:4317"
-		}
+	if protocol == protocolGRPC {
 		return otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(url))
-	case "http/protobuf":
-		url := cfg.TracesEndpoint
-		if url == "" {
-			base := cfg.Endpoint
-			if base == "" {
-				base = "http://localhost:4318"
-			}
-			url = strings.TrimSuffix(base, "/") + "/v1/traces"
-		}
-		return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url))
-	case "http/json":
-		// The specification makes JSON optional, and the Go SDK's exporter speaks protobuf
-		// only: accepting the value and sending protobuf would surprise a receiver that was
-		// set up for JSON.
-		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q is not supported by the Go SDK's exporter: use http/protobuf or grpc", protocol)
-	default:
-		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: want http/protobuf or grpc", protocol)
 	}
+	return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url))
 }
 
 // newResource describes the service the way every OpenTelemetry user expects, through the
