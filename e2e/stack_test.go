@@ -72,7 +72,7 @@ func newStack() (*stack, error) {
 		return nil, err
 	}
 	var missing []string
-	for _, tool := range []string{"prometheus", "promtool", "victoria-logs", "jaeger"} {
+	for _, tool := range []string{"prometheus", "promtool", "victoria-logs", "jaeger", "otelcol"} {
 		if _, err := os.Stat(s.tool(tool)); err != nil {
 			missing = append(missing, tool)
 		}
