@@ -29,6 +29,13 @@ var lokiKeys = []string{
 	"schema_config.configs[].index", "schema_config.configs[].index.prefix", "schema_config.configs[].index.period",
 	"limits_config", "limits_config.allow_structured_metadata", "limits_config.volume_enabled",
 	"limits_config.retention_period",
+	// https://grafana.com/docs/loki/latest/send-data/otel/ (limits_config.otlp_config)
+	"limits_config.otlp_config", "limits_config.otlp_config.resource_attributes",
+	"limits_config.otlp_config.resource_attributes.attributes_config",
+	"limits_config.otlp_config.resource_attributes.attributes_config[]",
+	"limits_config.otlp_config.resource_attributes.attributes_config[].action",
+	"limits_config.otlp_config.resource_attributes.attributes_config[].attributes",
+	"limits_config.otlp_config.resource_attributes.attributes_config[].attributes[]",
 	"compactor", "compactor.working_directory", "compactor.retention_enabled", "compactor.delete_request_store",
 	"query_range", "query_range.results_cache", "query_range.results_cache.cache",
 	"query_range.results_cache.cache.embedded_cache",

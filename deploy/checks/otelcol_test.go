@@ -217,6 +217,7 @@ func exporterURL(t *testing.T, c collectorConfig, pipeline string) (kind, raw st
 }
 
 // Both configs route every signal the same way: OTLP in, the memory limit first, batches last,
+// the log label mapping in between for logs,
 // and metrics translated to the series a scrape gives: names with the Prometheus suffixes (so
 // the services' metric names stay as they are) and no otel_scope_* labels.
 func TestCollectorPipelines(t *testing.T) {
@@ -233,8 +234,14 @@ func TestCollectorPipelines(t *testing.T) {
 			if !slices.Equal(p.Receivers, []string{"otlp"}) {
 				t.Errorf("%s: %s receivers %v, want [otlp]", file, signal, p.Receivers)
 			}
-			if !slices.Equal(p.Processors, []string{"memory_limiter", "batch"}) {
-				t.Errorf("%s: %s processors %v, want [memory_limiter batch]", file, signal, p.Processors)
+			// Logs get the push path's stream labels (service, environment, level) between
+			// the two; e2e/otlp_test.go proves they arrive.
+			want := []string{"memory_limiter", "batch"}
+			if signal == "logs" {
+				want = []string{"memory_limiter", "resource/log-labels", "groupbyattrs/log-labels", "batch"}
+			}
+			if !slices.Equal(p.Processors, want) {
+				t.Errorf("%s: %s processors %v, want %v", file, signal, p.Processors, want)
 			}
 		}
 		prw := c.Exporters["prometheus_remote_write"]
