@@ -3,7 +3,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,4 +61,52 @@ func TestNativeAndClassicHistograms(t *testing.T) {
 		}
 		return fmt.Errorf("not among %d exemplars", seen)
 	})
+}
+
+// Every latency query of the dashboards runs on the real Prometheus and finds the services'
+// latencies: the native form and its classic fallback are both valid PromQL there.
+func TestDashboardLatencyQueriesEvaluate(t *testing.T) {
+	getOK(t, "/user/4243")
+	files, err := filepath.Glob(filepath.Join(stk.repo, "deploy", "grafana", "dashboards", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboards: %v", err)
+	}
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Panels []struct {
+				Title   string `json:"title"`
+				Targets []struct {
+					Expr string `json:"expr"`
+				} `json:"targets"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, p := range d.Panels {
+			for _, tg := range p.Targets {
+				// The service graph's histogram comes from Tempo, which this stack has not.
+				if !strings.Contains(tg.Expr, "histogram_quantile") || strings.Contains(tg.Expr, "traces_service_graph") {
+					continue
+				}
+				n++
+				q := strings.ReplaceAll(tg.Expr, "$__rate_interval", "1m")
+				eventually(t, 20*time.Second, filepath.Base(f)+": "+p.Title, func() error {
+					res, err := promQuery(q)
+					if err == nil && len(res) == 0 {
+						err = fmt.Errorf("no result for %s", q)
+					}
+					return err
+				})
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d latency queries found in the dashboards", n)
+	}
 }

@@ -63,10 +63,12 @@ func knownServiceMetrics(t *testing.T, path string) []string {
 }
 
 // exposesSeries reports whether an OpenMetrics exposition has a sample of series name.
-// OpenMetrics names counters' samples name_total, as Prometheus stores them.
+// OpenMetrics names counters' samples name_total, as Prometheus stores them. A histogram
+// family counts under its own name too: that is where Prometheus stores its native form
+// (the protobuf exposition carries the buckets; e2e checks they are stored).
 func exposesSeries(exposition, name string) bool {
 	for _, line := range strings.Split(exposition, "\n") {
-		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") || line == "# TYPE "+name+" histogram" {
 			return true
 		}
 	}

@@ -272,6 +272,38 @@ func TestLatencyPanelsShowExemplars(t *testing.T) {
 	}
 }
 
+// The services' latency histograms are native histograms as well as classic ones: a
+// dashboard quantile of one reads the native series first and falls back on _bucket (for
+// metrics pushed over OTLP, or a Prometheus that scrapes no native histograms).
+func TestLatencyPanelsPreferNativeHistograms(t *testing.T) {
+	native := []string{"frontend_request_duration_seconds", "backend_request_duration_seconds",
+		"database_request_duration_seconds", "backend_processing_time_seconds", "database_query_duration_seconds"}
+	seen := map[string]bool{}
+	for name, d := range dashboardFiles(t) {
+		for _, q := range dashboardQueries(name, d)["prometheus"] {
+			if !strings.Contains(q.expr, "histogram_quantile") {
+				continue
+			}
+			for _, h := range native {
+				usesClassic := strings.Contains(q.expr, h+"_bucket[")
+				usesNative := strings.Contains(q.expr, "rate("+h+"[")
+				if usesClassic && !usesNative {
+					t.Errorf("%s: reads %s_bucket but not the native %s: %s", q.where, h, h, q.expr)
+				}
+				if usesNative && !usesClassic {
+					t.Errorf("%s: reads the native %s without the classic fallback: %s", q.where, h, q.expr)
+				}
+				seen[h] = seen[h] || usesNative
+			}
+		}
+	}
+	for _, h := range native {
+		if !seen[h] {
+			t.Errorf("no dashboard shows a quantile of the native %s", h)
+		}
+	}
+}
+
 // The services ship logs with the stream labels service, level and environment (contract);
 // a LogQL selector on any other label would match nothing.
 func TestLogQueriesSelectShippedStreams(t *testing.T) {

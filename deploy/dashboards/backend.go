@@ -25,10 +25,8 @@ func Backend() *dashboard.DashboardBuilder {
 
 	d.WithRow(row("Processing and database calls")).
 		WithPanel(graph("Processing time p99 by operation", "s",
-			withExemplars(`histogram_quantile(0.99, sum by (operation, le) (rate(backend_processing_time_seconds_bucket[$__rate_interval])))`,
-				"p99 {{operation}}"),
-			withExemplars(`histogram_quantile(0.5, sum by (operation, le) (rate(backend_processing_time_seconds_bucket[$__rate_interval])))`,
-				"p50 {{operation}}"))).
+			withExemplars(latency("0.99", "operation", "backend_processing_time_seconds"), "p99 {{operation}}"),
+			withExemplars(latency("0.5", "operation", "backend_processing_time_seconds"), "p50 {{operation}}"))).
 		WithPanel(stacked("Database calls by operation and status", "ops",
 			promQuery(`sum by (operation, status) (rate(backend_database_calls_total[$__rate_interval]))`, "{{operation}} {{status}}")))
 

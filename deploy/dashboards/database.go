@@ -21,10 +21,8 @@ func Database() *dashboard.DashboardBuilder {
 		WithPanel(stacked("Queries by status", "ops",
 			promQuery(`sum by (status) (rate(database_queries_total[$__rate_interval]))`, "{{status}}"))).
 		WithPanel(graph("Query latency p99 / p50 by table", "s",
-			withExemplars(`histogram_quantile(0.99, sum by (table, le) (rate(database_query_duration_seconds_bucket[$__rate_interval])))`,
-				"p99 {{table}}"),
-			withExemplars(`histogram_quantile(0.5, sum by (table, le) (rate(database_query_duration_seconds_bucket[$__rate_interval])))`,
-				"p50 {{table}}"))).
+			withExemplars(latency("0.99", "table", "database_query_duration_seconds"), "p99 {{table}}"),
+			withExemplars(latency("0.5", "table", "database_query_duration_seconds"), "p50 {{table}}"))).
 		WithPanel(graph("Slow queries by table", "ops",
 			promQuery(`sum by (table) (rate(database_slow_queries_total[$__rate_interval]))`, "{{table}}")))
 

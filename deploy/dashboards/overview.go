@@ -6,11 +6,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/tempo"
 )
 
-// The three services' request histograms, joined with `or` (their job labels differ). One
-// query keeps one legend, and exemplars come from all three.
-const allDurationBuckets = `sum by (job, le) (rate(frontend_request_duration_seconds_bucket[$__rate_interval]))
-or sum by (job, le) (rate(backend_request_duration_seconds_bucket[$__rate_interval]))
-or sum by (job, le) (rate(database_request_duration_seconds_bucket[$__rate_interval]))`
+// The three services' request histograms.
+var allDurations = []string{"frontend_request_duration_seconds", "backend_request_duration_seconds", "database_request_duration_seconds"}
 
 // Overview is the home page: which services talk to which, whether they are up, their
 // traffic, errors and latency side by side, and the latest error lines from all of them.
@@ -48,9 +45,9 @@ func Overview() *dashboard.DashboardBuilder {
 
 	d.WithRow(row("Latency (dots are exemplars: click one for its trace)")).
 		WithPanel(graph("p99 latency by service", "s",
-			withExemplars("histogram_quantile(0.99,\n"+allDurationBuckets+")", "{{job}}"))).
+			withExemplars(latency("0.99", "job", allDurations...), "{{job}}"))).
 		WithPanel(graph("p50 latency by service", "s",
-			withExemplars("histogram_quantile(0.5,\n"+allDurationBuckets+")", "{{job}}")))
+			withExemplars(latency("0.5", "job", allDurations...), "{{job}}")))
 
 	d.WithRow(row("Between services, from traces")).
 		WithPanel(graph("Calls between services", "reqps",

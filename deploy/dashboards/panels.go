@@ -8,6 +8,9 @@
 package dashboards
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -176,4 +179,21 @@ func base(uid, title, description string, tags ...string) *dashboard.DashboardBu
 			Icon("external link").
 			Tooltip("").
 			Url(""))
+}
+
+// latency is the PromQL of quantile q of one or more histograms, summed by the labels in by:
+// from the native histograms first, which resolve a quantile within a few percent where
+// classic buckets only place it between two fixed bounds, and from the classic _bucket
+// series for whatever has no native histogram (metrics pushed over OTLP, a Prometheus that
+// does not scrape native histograms). Several histograms (of services whose job labels
+// differ) are joined with `or`, so one query keeps one legend and exemplars from all.
+func latency(q, by string, histograms ...string) string {
+	native := make([]string, len(histograms))
+	classic := make([]string, len(histograms))
+	for i, h := range histograms {
+		native[i] = fmt.Sprintf("sum by (%s) (rate(%s[$__rate_interval]))", by, h)
+		classic[i] = fmt.Sprintf("sum by (%s, le) (rate(%s_bucket[$__rate_interval]))", by, h)
+	}
+	return fmt.Sprintf("histogram_quantile(%s,\n%s)\nor histogram_quantile(%s,\n%s)",
+		q, strings.Join(native, "\nor "), q, strings.Join(classic, "\nor "))
 }

@@ -12,7 +12,7 @@ import (
 // <svc>_request_duration_seconds exist for all three.
 func withHTTP(d *dashboard.DashboardBuilder, svc string) *dashboard.DashboardBuilder {
 	requests := svc + "_requests_total"
-	buckets := svc + "_request_duration_seconds_bucket"
+	duration := svc + "_request_duration_seconds"
 	return d.
 		WithRow(row("HTTP: requests, errors, latency")).
 		WithPanel(stacked("Requests by endpoint and status", "reqps",
@@ -24,10 +24,8 @@ func withHTTP(d *dashboard.DashboardBuilder, svc string) *dashboard.DashboardBui
 				"{{endpoint}}")).
 			Max(1)).
 		WithPanel(graph("Latency p50 / p99 by endpoint", "s",
-			withExemplars(fmt.Sprintf(`histogram_quantile(0.99, sum by (endpoint, le) (rate(%s[$__rate_interval])))`, buckets),
-				"p99 {{endpoint}}"),
-			withExemplars(fmt.Sprintf(`histogram_quantile(0.5, sum by (endpoint, le) (rate(%s[$__rate_interval])))`, buckets),
-				"p50 {{endpoint}}")).
+			withExemplars(latency("0.99", "endpoint", duration), "p99 {{endpoint}}"),
+			withExemplars(latency("0.5", "endpoint", duration), "p50 {{endpoint}}")).
 			Span(fullWidth))
 }
 
