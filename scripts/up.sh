@@ -126,9 +126,9 @@ wait_ready victoria-logs "http://$VICTORIALOGS_ADDR/health"
 wait_ready jaeger "http://$JAEGER_QUERY_ADDR/api/services"
 
 # Where the services send OTLP: straight to Jaeger (traces are all they export over OTLP), or
-# through the Collector, which also has pipelines for metrics and logs. Once the services can
-# export those over OTLP too, OTEL_METRICS_EXPORTER=otlp and OTEL_LOGS_EXPORTER=otlp are the
-# switches: they reach the services from this script's environment, like every OTEL_* variable.
+# through the Collector, which also has pipelines for metrics and logs: OTEL_METRICS_EXPORTER=otlp
+# and OTEL_LOGS_EXPORTER=otlp send those over OTLP too; they reach the services from this
+# script's environment, like every OTEL_* variable.
 otlp_endpoint="http://$JAEGER_OTLP_HTTP_ADDR"
 if ((otlp)); then
 	start otelcol env \
@@ -148,10 +148,13 @@ fi
 # structured metadata (trace_id, span_id) as fields. It also parses the JSON line into fields:
 # the prefix keeps those apart from the labels they repeat (line.level, line.service, ...),
 # and _msg_field names the line's message key, so the message shows as the log line.
+loki_url="http://$VICTORIALOGS_ADDR/insert/loki/api/v1/push?_msg_field=line.msg&message_fields_prefix=line."
+# With OTEL_LOGS_EXPORTER=otlp the lines go through the Collector instead: both would store each twice.
+if [[ ",${OTEL_LOGS_EXPORTER:-}," == *,otlp,* ]]; then loki_url=""; fi
 start pillars env \
 	OTEL_EXPORTER_OTLP_ENDPOINT="$otlp_endpoint" \
 	OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-	PILLARS_LOKI_URL="http://$VICTORIALOGS_ADDR/insert/loki/api/v1/push?_msg_field=line.msg&message_fields_prefix=line." \
+	PILLARS_LOKI_URL="$loki_url" \
 	PILLARS_DB_PATH="$data/pillars.db" \
 	PILLARS_FRONTEND_ADDR="$FRONTEND_ADDR" \
 	PILLARS_BACKEND_ADDR="$BACKEND_ADDR" \
@@ -167,6 +170,16 @@ if curl -fsS -o /dev/null --max-time 2 "http://$PROMETHEUS_ADDR/query" 2>/dev/nu
 	prometheus_ui="Prometheus UI http://$PROMETHEUS_ADDR/query (graphs; alerts at /alerts, targets at /targets)"
 else
 	prometheus_ui="Prometheus API http://$PROMETHEUS_ADDR (this build has no web UI: rebuild it with Node.js on the PATH)"
+fi
+# One fresh trace to look at: the id in the traceresponse header of a request made now.
+trace_id=$(curl -fsS -o /dev/null -D - --max-time 5 "http://$FRONTEND_ADDR/user/42" 2>/dev/null |
+	tr -d '\r' | sed -n 's/^[Tt]raceresponse: 00-\([0-9a-f]\{32\}\)-.*/\1/p') || true
+one_trace=""
+if [[ -n "$trace_id" ]]; then
+	one_trace="
+  one trace    a request just made, as a waterfall with its log lines and exemplars:
+                 bin/pillars trace $trace_id
+"
 fi
 collector=""
 if ((otlp)); then
@@ -195,7 +208,7 @@ pillars is up (traffic generator on, 2 requests/s). Logs of every process: .data
 
   logs         VictoriaLogs UI http://$VICTORIALOGS_ADDR/select/vmui/
                  curl -s http://$VICTORIALOGS_ADDR/select/logsql/query --data-urlencode 'query=trace_id:=<trace id>'
-$collector
+$collector$one_trace
 Ctrl-C (or 'make down' in another terminal) stops everything.
 EOT
 
