@@ -197,8 +197,8 @@ func (v *View) readLogs(ctx context.Context, s Stores, traceID string, start, en
 
 // readExemplars asks Prometheus for the exemplars of every series of the trace's services
 // (their job label is the service name, scraped or pushed) around the trace's time, and
-// keeps those that name it. A series keeps only the latest exemplar between two scrapes, so
-// a trace among many requests may have none.
+// keeps those that name it. A series keeps only its latest exemplar or few between two
+// scrapes, so a trace among many requests may have none.
 func (v *View) readExemplars(ctx context.Context, s Stores, traceID string, start, end time.Time) {
 	if s.Prometheus == nil {
 		v.ExemplarsErr = s.PrometheusDown

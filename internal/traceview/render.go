@@ -165,7 +165,7 @@ func renderExemplars(b *strings.Builder, v View) {
 		fmt.Fprintf(b, "\nexemplars: not read: %v\n", v.ExemplarsErr)
 		return
 	case len(v.Exemplars) == 0:
-		fmt.Fprintf(b, "\nexemplars: no metric in %s names this trace (a series keeps only its latest exemplar until it is scraped or pushed)\n", v.ExemplarsFrom)
+		fmt.Fprintf(b, "\nexemplars: no metric in %s names this trace (a series keeps only its latest few exemplars until it is scraped or pushed)\n", v.ExemplarsFrom)
 		return
 	}
 	fmt.Fprintf(b, "\nexemplars naming this trace (%d, from %s)\n", len(v.Exemplars), v.ExemplarsFrom)
