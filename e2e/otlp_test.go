@@ -254,6 +254,10 @@ func TestOTLPPath(t *testing.T) {
 			"database_queries_total":  {"__name__", "job", "instance", "operation", "table", "status"},
 		}
 		for _, s := range series {
+			// instance is the service.instance.id: replicas of a service write apart.
+			if s["instance"] == "" {
+				t.Errorf("series %v has no instance label", s)
+			}
 			for name := range s {
 				if !slices.Contains(allowed[s["__name__"]], name) {
 					t.Errorf("series %v has label %q, which a scrape would not give", s, name)

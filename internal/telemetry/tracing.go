@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -135,6 +136,7 @@ func newOTLPExporter(ctx context.Context, cfg TraceConfig) (sdktrace.SpanExporte
 // and the schema URL of the semantic conventions the attributes follow.
 //
 // Precedence: service.version and the environment come from pillars' own settings;
+// service.instance.id from the environment, else a new UUID;
 // service.name comes from the environment when cfg.Trace.ServiceNameFromEnv, and otherwise
 // stays the service's own.
 func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
@@ -152,6 +154,10 @@ func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
 		resource.WithProcessRuntimeName(),
 		resource.WithProcessRuntimeVersion(),
 	}
+	// A random service.instance.id, as the semantic conventions recommend, unless
+	// OTEL_RESOURCE_ATTRIBUTES names one: metrics pushed over OTLP get their instance label
+	// from it, so two replicas of a service never write the same series.
+	opts = append(opts, resource.WithAttributes(semconv.ServiceInstanceID(uuid.NewString())))
 	if cfg.Trace.ServiceNameFromEnv {
 		opts = append(opts, resource.WithAttributes(name), resource.WithFromEnv(), resource.WithAttributes(own...))
 	} else {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -78,6 +79,14 @@ func TestResourceComesFromTheSDKDetectors(t *testing.T) {
 	}
 	if schema != semconv.SchemaURL {
 		t.Errorf("schema URL %q, want %q", schema, semconv.SchemaURL)
+	}
+	other, _ := attrsOf(false)
+	if _, err := uuid.Parse(got["service.instance.id"]); err != nil || got["service.instance.id"] == other["service.instance.id"] {
+		t.Errorf("service.instance.id %q and %q: want a new UUID per resource", got["service.instance.id"], other["service.instance.id"])
+	}
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "service.instance.id=pod-7")
+	if got, _ := attrsOf(false); got["service.instance.id"] != "pod-7" {
+		t.Errorf("service.instance.id %q, want the one OTEL_RESOURCE_ATTRIBUTES names", got["service.instance.id"])
 	}
 	if got, _ := attrsOf(true); got["service.name"] != "renamed" || got["service.version"] != "1.2.3" {
 		t.Errorf("single service: service.name %q, version %q; want OTEL_SERVICE_NAME and our version", got["service.name"], got["service.version"])
