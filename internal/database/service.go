@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -42,8 +43,12 @@ type Config struct {
 	// SlowQueryThreshold: a query slower than this counts in database_slow_queries_total and
 	// logs "Slow query detected".
 	SlowQueryThreshold time.Duration
-	// Faults are the initial fault-injection settings (changed at runtime by PUT /admin/faults).
-	Faults Faults
+	// Faults are the faults at start (changed at runtime through /admin/faults).
+	Faults faults.Database
+	// RequestFaults lets one request break itself with the X-Pillars-Fault header.
+	RequestFaults bool
+	// Admin protects /admin/*.
+	Admin telemetry.AdminConfig
 	// TableSizeInterval is how often database_table_size_bytes is recomputed.
 	TableSizeInterval time.Duration
 	// MaxOpenConns bounds the connection pool (SQLite in WAL mode serves readers concurrently).
@@ -70,7 +75,9 @@ type Service struct {
 	db      *sql.DB
 	health  *telemetry.Health
 	metrics *metrics
-	faults  *faultSwitch
+	faults  *faults.Switch[faults.Database]
+	guard   *telemetry.AdminGuard
+	locker  *lockHolder
 	stmts   *statements
 	queries namedQueries
 
@@ -90,14 +97,12 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 	if cfg.Path == "" {
 		return nil, errors.New("database: Config.Path is required")
 	}
-	if err := cfg.Faults.validate(); err != nil {
-		return nil, fmt.Errorf("database: initial faults: %w", err)
-	}
 	db, err := openDB(cfg.Path, cfg.MaxOpenConns)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, tel: tel, db: db, faults: newFaultSwitch(cfg.Faults)}
+	s := &Service{cfg: cfg, tel: tel, db: db, guard: tel.Guard(cfg.Admin),
+		locker: &lockHolder{db: db, log: tel.Logger.Warn}}
 	if err := s.start(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -118,6 +123,15 @@ func (s *Service) start(ctx context.Context) error {
 	}
 	if s.stmts, err = prepareStatements(ctx, s.db); err != nil {
 		return err
+	}
+	// An index a fault dropped in an earlier run that could not rebuild it is rebuilt now.
+	if _, err := s.db.ExecContext(ctx, faultyIndexCreate); err != nil {
+		return fmt.Errorf("database: rebuild index %s: %w", faultyIndex, err)
+	}
+	// The faults come after the statements: dropping an index plans them again.
+	if s.faults, err = faults.NewSwitch("database", s.cfg.Faults, s.applyFaults,
+		faults.WithRegistry(s.tel.Registry), faults.WithErrorWriter(s.tel.WriteError)); err != nil {
+		return fmt.Errorf("database: %w", err)
 	}
 	s.queries = newNamedQueries(s.stmts)
 	if s.metrics, err = newMetrics(s.tel.Registry, s.db); err != nil {
@@ -153,6 +167,7 @@ func (s *Service) SetReady(ready bool) { s.health.SetReady(ready) }
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
 		s.health.SetReady(false)
+		s.locker.hold(0)
 		s.stopSizes()
 		<-s.sizesDone
 		s.closeErr = errors.Join(s.stmts.close(), s.db.Close())

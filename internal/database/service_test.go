@@ -1,6 +1,8 @@
 package database
 
 import (
+	"github.com/pillars-o11y/pillars/internal/faults"
+
 	"context"
 	"path/filepath"
 	"regexp"
@@ -52,7 +54,7 @@ func TestHealth(t *testing.T) {
 
 // The pool gauge is the pool's real state: a request holding a connection shows as 1.
 func TestConnectionPoolGauge(t *testing.T) {
-	h := start(t, Config{Faults: Faults{Latency: Duration(300 * time.Millisecond)}})
+	h := start(t, Config{Faults: faults.Database{Latency: faults.Duration(300 * time.Millisecond)}})
 	done := make(chan response, 1)
 	go func() { done <- h.get(t, "/db/user/1") }()
 
@@ -93,8 +95,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}{
 		{"no path", Config{}, "Path is required"},
 		{"question mark", Config{Path: filepath.Join(t.TempDir(), "a?b.db")}, "must not contain"},
-		{"error rate", Config{Path: filepath.Join(t.TempDir(), "x.db"), Faults: Faults{ErrorRate: 2}}, "error_rate"},
-		{"latency", Config{Path: filepath.Join(t.TempDir(), "x.db"), Faults: Faults{Latency: -1}}, "latency"},
+		{"error rate", Config{Path: filepath.Join(t.TempDir(), "x.db"), Faults: faults.Database{ErrorRate: 2}}, "error_rate"},
+		{"latency", Config{Path: filepath.Join(t.TempDir(), "x.db"), Faults: faults.Database{Latency: -1}}, "latency"},
 		{"unwritable", Config{Path: filepath.Join(t.TempDir(), "missing", "dir", "x.db")}, "database"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -124,7 +126,7 @@ func TestConnectionSettings(t *testing.T) {
 	h := start(t, Config{})
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal",
-		"busy_timeout": "5000",
+		"busy_timeout": "1000",
 		"foreign_keys": "1",
 		"synchronous":  "1", // NORMAL
 		"temp_store":   "2", // MEMORY

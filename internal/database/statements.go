@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -40,8 +41,32 @@ type statement struct {
 	stmt     *sql.Stmt
 	attrs    []attribute.KeyValue // the semantic-convention attributes of query_execution
 	// planAttrs are query_planning's: the plan instead of the query text, so that a span
-	// exported for every request does not carry the same long strings twice.
-	planAttrs []attribute.KeyValue
+	// exported for every request does not carry the same long strings twice. They change
+	// when the schema does (the missing_index fault), hence the atomic pointer.
+	planAttrs atomic.Pointer[[]attribute.KeyValue]
+}
+
+// setPlan records the statement's plan.
+func (st *statement) setPlan(plan string) {
+	st.plan = plan
+	attrs := []attribute.KeyValue{
+		semconv.DBSystemNameSQLite,
+		semconv.DBCollectionName(st.table),
+		attrQueryPlan.String(plan),
+	}
+	st.planAttrs.Store(&attrs)
+}
+
+// replan plans every statement again: the schema changed.
+func (s *statements) replan(ctx context.Context, db *sql.DB) error {
+	for _, st := range s.all() {
+		plan, err := explain(ctx, db, st.text)
+		if err != nil {
+			return fmt.Errorf("database: plan %s: %w", st.name, err)
+		}
+		st.setPlan(plan)
+	}
+	return nil
 }
 
 // statements are all the SQL the service runs.
@@ -126,10 +151,11 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 		{&s.lowStock, "low_stock", tableInventory, sqlLowStock, false, false},
 	} {
 		st := &statement{name: d.name, table: d.table, text: oneLine(d.sql), join: d.join, singular: d.singular}
-		var err error
-		if st.plan, err = explain(ctx, db, st.text); err != nil {
+		plan, err := explain(ctx, db, st.text)
+		if err != nil {
 			return nil, errors.Join(fmt.Errorf("database: plan %s: %w", d.name, err), s.close())
 		}
+		st.setPlan(plan)
 		if st.stmt, err = db.PrepareContext(ctx, st.text); err != nil {
 			return nil, errors.Join(fmt.Errorf("database: prepare %s: %w", d.name, err), s.close())
 		}
@@ -138,11 +164,6 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 			semconv.DBOperationName(operationSelect),
 			semconv.DBCollectionName(st.table),
 			semconv.DBQueryText(st.text),
-		}
-		st.planAttrs = []attribute.KeyValue{
-			semconv.DBSystemNameSQLite,
-			semconv.DBCollectionName(st.table),
-			attrQueryPlan.String(st.plan),
 		}
 		*d.into = st
 	}

@@ -11,14 +11,16 @@ import (
 
 // connPragmas are applied by the driver to every connection it opens:
 //   - WAL lets readers run while a writer writes, so the pool's connections read concurrently;
-//   - busy_timeout makes a connection wait for a lock instead of failing at once;
+//   - busy_timeout makes a connection wait for a lock instead of failing at once, for up to a
+//     second: a request that waits longer for a lock is better failed (SQLITE_BUSY) than left
+//     to its caller's timeout;
 //   - foreign_keys is off by default in SQLite, and the schema declares them;
 //   - synchronous=NORMAL is the durable-enough setting WAL is designed for;
 //   - temp_store=MEMORY keeps statement journals off disk (seeding was three times slower
 //     writing them to temporary files).
 var connPragmas = []string{
 	"journal_mode(WAL)",
-	"busy_timeout(5000)",
+	"busy_timeout(1000)",
 	"foreign_keys(1)",
 	"synchronous(NORMAL)",
 	"temp_store(MEMORY)",

@@ -28,6 +28,9 @@ const (
 	queryNotFound = "not_found"
 )
 
+// attrWritesLock marks a transaction that claimed the write lock (the lock_hold fault).
+const attrWritesLock = attribute.Key("pillars.db.transaction.writes")
+
 // txn is one request's read transaction.
 type txn struct {
 	s  *Service
@@ -40,8 +43,16 @@ type txn struct {
 // returned as it is.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn) error) error {
 	bctx, span := s.tel.Tracer.Start(ctx, "transaction_begin", trace.WithAttributes(semconv.DBSystemNameSQLite))
-	// The transaction lives as long as the request: a caller that gives up cancels it.
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	// The transaction lives as long as the request: a caller that gives up cancels it. While
+	// the lock fault is on it claims SQLite's write lock, and waits for it like a write would.
+	writes := s.locker.holding()
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !writes})
+	if err == nil && writes {
+		span.SetAttributes(attrWritesLock.Bool(true))
+		if _, err = tx.ExecContext(ctx, claimWriteLock); err != nil {
+			_ = tx.Rollback()
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("begin transaction: %w", err)
 		failSpan(span, err)
@@ -100,7 +111,7 @@ func (s *Service) rollback(ctx context.Context, tx *sql.Tx, cause error) {
 // The statement is counted and timed per table over query_execution.
 func (t *txn) query(ctx context.Context, st *statement, scan func(*sql.Rows) error, args ...any) (int, error) {
 	tr := t.s.tel.Tracer
-	_, span := tr.Start(ctx, "query_planning", trace.WithAttributes(st.planAttrs...))
+	_, span := tr.Start(ctx, "query_planning", trace.WithAttributes(*st.planAttrs.Load()...))
 	stmt := t.tx.StmtContext(ctx, st.stmt) // a failed prepare surfaces at execution
 	span.End()
 
@@ -146,7 +157,7 @@ func (t *txn) query(ctx context.Context, st *statement, scan func(*sql.Rows) err
 
 // execute applies the injected faults, then runs the statement.
 func (t *txn) execute(ctx context.Context, st *statement, stmt *sql.Stmt, scan func(*sql.Rows) error, args []any) (n int, err error) {
-	if err := t.s.faults.inject(ctx); err != nil {
+	if err := t.s.inject(ctx); err != nil {
 		return 0, err
 	}
 	if st.join {

@@ -16,6 +16,21 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
+// UnmarshalJSON reads "250ms", for callers decoding an answer of the admin API (the API
+// itself checks knobs through Switch, with bounds and messages).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf(`want a duration like "250ms": %w`, err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
 // Rate is a share of requests in [0, 1].
 type Rate float64
 
@@ -23,6 +38,17 @@ type Rate float64
 type Size int64
 
 func (s Size) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// UnmarshalJSON reads "64MiB" or a number of bytes.
+func (s *Size) UnmarshalJSON(b []byte) error {
+	var text string
+	if err := json.Unmarshal(b, &text); err != nil {
+		text = string(b)
+	}
+	v, err := parseSize(text)
+	*s = v
+	return err
+}
 
 func (s Size) String() string {
 	switch {

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -214,6 +215,8 @@ func (s *Switch[T]) decodeInto(v *T, body io.Reader) error {
 	if err := dec.Decode(&doc); err != nil {
 		var syntax *json.SyntaxError
 		switch {
+		case isTooLarge(err):
+			return err
 		case errors.As(err, &syntax):
 			return fmt.Errorf("not valid JSON (at byte %d): send an object of knobs, like {\"latency\": \"250ms\"}", syntax.Offset)
 		case errors.Is(err, io.EOF):
@@ -248,4 +251,25 @@ func (s *Switch[T]) ForRequest(ctx context.Context) *T {
 		return v
 	}
 	return s.current.Load()
+}
+
+// Parse reads a JSON document of tier's knobs, as PUT /admin/faults takes it ("" is no
+// faults): for faults given at start, on the command line.
+func Parse[T any](tier, doc string) (T, error) {
+	var v T
+	if strings.TrimSpace(doc) == "" {
+		return v, nil
+	}
+	cat, err := catalogOf(tier, reflect.TypeFor[T](), nil)
+	if err != nil {
+		return v, err
+	}
+	s := &Switch[T]{tier: tier, cat: cat}
+	err = s.decodeInto(&v, strings.NewReader(doc))
+	return v, err
+}
+
+func isTooLarge(err error) bool {
+	_, ok := errors.AsType[*http.MaxBytesError](err)
+	return ok
 }

@@ -28,7 +28,7 @@ func startRealBackend(t *testing.T) string {
 	dbSrv := httptest.NewServer(db.Handler())
 	t.Cleanup(func() { dbSrv.Close(); _ = db.Close() })
 	rec := telemetrytest.New(t, "backend")
-	be, err := backend.New(context.Background(), backend.Config{}, rec.Telemetry, database.NewClient(dbSrv.URL, rec.NewClient()))
+	be, err := backend.New(context.Background(), backend.Config{DatabaseURL: dbSrv.URL}, rec.Telemetry)
 	if err != nil {
 		t.Fatal(err)
 	}

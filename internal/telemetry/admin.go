@@ -17,11 +17,20 @@ type AdminGuard struct {
 	locked bool
 }
 
+// AdminConfig is how a service's admin endpoints are protected.
+type AdminConfig struct {
+	Token   string // PILLARS_ADMIN_TOKEN; empty means none
+	Exposed bool   // the service listens beyond loopback
+}
+
 // NewAdminGuard returns the guard of a service; loopbackOnly says whether it listens on
 // loopback addresses only.
 func (t *Telemetry) NewAdminGuard(token string, loopbackOnly bool) *AdminGuard {
 	return &AdminGuard{tel: t, token: token, locked: token == "" && !loopbackOnly}
 }
+
+// Guard returns the guard this configuration asks for.
+func (t *Telemetry) Guard(c AdminConfig) *AdminGuard { return t.NewAdminGuard(c.Token, !c.Exposed) }
 
 // Wrap lets a request through to h only when the guard allows it.
 func (g *AdminGuard) Wrap(h http.Handler) http.Handler {

@@ -43,8 +43,9 @@ type Telemetry struct {
 	Tracer     trace.Tracer
 	Propagator propagation.TextMapPropagator
 
-	tracing *tracing
-	shipper *lokiShipper
+	tracing  *tracing
+	shipper  *lokiShipper
+	versions *versions
 }
 
 // New builds the telemetry of one service. It never dials anything: exporters connect lazily
@@ -79,19 +80,20 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		Environment: cfg.Environment,
 		Logger:      logger,
 		Registry:    reg,
-		Tracer:      tr.provider.Tracer("github.com/pillars-o11y/pillars/" + cfg.Service),
+		Tracer:      liveTracer{current: &tr.tracer},
 		Propagator:  propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		tracing:     tr,
 		shipper:     shipper,
+		versions:    newVersions(reg, cfg.Version),
 	}, nil
 }
 
-// TracerProvider exposes the provider, for tests that need to force a flush.
-func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tracing.provider }
-
 // Flush exports buffered spans and pushes buffered log lines now.
 func (t *Telemetry) Flush(ctx context.Context) error {
-	err := t.tracing.provider.ForceFlush(ctx)
+	var err error
+	for _, p := range t.tracing.providers() {
+		err = errors.Join(err, p.ForceFlush(ctx))
+	}
 	if t.shipper != nil {
 		err = errors.Join(err, t.shipper.Flush(ctx))
 	}
@@ -103,7 +105,9 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var errs []error
-	errs = append(errs, t.tracing.provider.Shutdown(ctx))
+	for _, p := range t.tracing.providers() {
+		errs = append(errs, p.Shutdown(ctx))
+	}
 	if t.shipper != nil {
 		errs = append(errs, t.shipper.Close(ctx))
 	}

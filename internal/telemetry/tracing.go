@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // TraceConfig holds the standard OTEL_* settings, already read from the environment by main.
@@ -65,10 +68,32 @@ const (
 )
 
 type tracing struct {
+	cfg   Config
+	scope string
+	// exporterShared: a test's in-memory exporter is shared by every provider a redeploy
+	// makes; the OTLP exporter is made anew for each.
+	exporterShared bool
+
+	mu       sync.Mutex
 	provider *sdktrace.TracerProvider
+	retired  []*sdktrace.TracerProvider
+	tracer   atomic.Pointer[trace.Tracer] // of the current provider
 }
 
 func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
+	tr := &tracing{cfg: cfg, scope: "github.com/pillars-o11y/pillars/" + cfg.Service, exporterShared: cfg.Trace.Exporter != nil}
+	p, err := newProvider(ctx, cfg, tr.exporterShared)
+	if err != nil {
+		return nil, err
+	}
+	tr.provider = p
+	tracer := p.Tracer(tr.scope)
+	tr.tracer.Store(&tracer)
+	return tr, nil
+}
+
+// newProvider makes a tracer provider for cfg: its resource, sampler, limits and exporter.
+func newProvider(ctx context.Context, cfg Config, sharedExporter bool) (*sdktrace.TracerProvider, error) {
 	res, err := newResource(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -88,11 +113,11 @@ func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
 		sdktrace.WithRawSpanLimits(spanLimits(cfg.Trace.Limits)),
 	}
 	if !cfg.Trace.Disabled {
-		exp := cfg.Trace.Exporter
-		if exp == nil {
-			if exp, err = newOTLPExporter(ctx, cfg.Trace); err != nil {
-				return nil, err
-			}
+		var exp sdktrace.SpanExporter = cfg.Trace.Exporter
+		if sharedExporter {
+			exp = keepOpen{exp}
+		} else if exp, err = newOTLPExporter(ctx, cfg.Trace); err != nil {
+			return nil, err
 		}
 		// The batch processor is what keeps export off the request path: ending a span is a
 		// non-blocking enqueue, and a full queue drops spans instead of waiting.
@@ -103,8 +128,14 @@ func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
 			sdktrace.WithMaxQueueSize(orDefault(b.MaxQueueSize, DefaultBatchMaxQueueSize)),
 			sdktrace.WithMaxExportBatchSize(orDefault(b.MaxExportBatchSize, DefaultBatchMaxExportBatchSize))))
 	}
-	return &tracing{provider: sdktrace.NewTracerProvider(opts...)}, nil
+	return sdktrace.NewTracerProvider(opts...), nil
 }
+
+// keepOpen shares an exporter between providers: a retired provider's shutdown must not close
+// it for the current one.
+type keepOpen struct{ sdktrace.SpanExporter }
+
+func (keepOpen) Shutdown(context.Context) error { return nil }
 
 // spanLimits are the SDK's limits (which it reads from OTEL_SPAN_* itself) with the value
 // length and attribute count bounded by default.
