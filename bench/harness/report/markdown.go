@@ -130,7 +130,7 @@ func (v View) latencyTables(p func(string, ...any), plot string) {
 	r := v.Run
 	p("## Latency at fixed request rates (open loop)")
 	p("")
-	p("Requests leave on schedule whatever the services do, so a slow server cannot slow the load down and hide its tail. Rates: %s of each configuration's capacity (from a calibration round), and half of telemetry-off's capacity for every configuration, where the bar compares them. %s windows; medians of %d rounds, the p99's range in brackets. \"late\" is the p99 of how far behind its schedule the load sent requests: above a few ms, the load generator itself was short of CPU and the latency shown is a lower bound.",
+	p("Requests leave on schedule whatever the services do, so a slow server cannot slow the load down and hide its tail. Rates: %s of each configuration's capacity (from a calibration round), and half of telemetry-off's capacity for every configuration, where the bar compares them. %s windows; medians of %d rounds, the p99's range in brackets. Latency counts from the instant each request was due, so that time a request spent waiting to be sent is not lost; \"late\" is the p99 of that wait: above a few ms the load process itself was short of CPU (the machine has 2 cores for everything), and part of the latency shown is the load's, not the services'.",
 		fractions(r.Method.Fractions), r.Method.Latency, r.Method.Rounds)
 	p("")
 	if plot != "" {
@@ -194,7 +194,7 @@ func (v View) sweepTables(p func(string, ...any)) {
 	p("")
 	p("### Payload: uncached stack, %d connections", r.Method.Conns)
 	p("")
-	p("User: one row; product: a JOIN with its inventory per warehouse, priced; home: the overview's two aggregate queries (concurrent misses of the one overview share a database call).")
+	p("User: one row; product: a JOIN with its inventory per warehouse, priced; home: the overview's two aggregate queries (concurrent misses of the one overview share a database call). These are the largest answers the services give: the seed's products have four warehouses each, so no product answer is much larger than this.")
 	p("")
 	p("| path | answer bytes | %s |", strings.Join(mapStrings(configs, func(c string) string { return configLabel(r, c) }), " | "))
 	p("|---|---|%s", strings.Repeat("---|", len(configs)))
