@@ -16,6 +16,7 @@ const usage = `benchrun: what a pillars deployment costs, measured as deployed.
 
 Usage:
   benchrun run [flags]   the benchmark: builds pillars, runs every configuration, writes RESULTS.md
+  benchrun first-signal  only the time from make up's services ready to a request's signals queryable
   benchrun load ...      (started by run) one load run, in its own process
   benchrun sink ...      (started by run) the telemetry sink
   benchrun relay ...     (started by run) one hop of the bare relay
@@ -34,6 +35,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = runBench(ctx, args[1:], stdout, stderr)
+	case "first-signal":
+		err = runFirstSignal(ctx, args[1:], stdout, stderr)
 	case "load":
 		err = runLoad(ctx, args[1:], stdout, stderr)
 	case "sink":

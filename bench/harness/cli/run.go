@@ -140,6 +140,36 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return write(run, *out, *readme, stdout)
 }
 
+// runFirstSignal measures the first-signal bar alone and prints it as JSON.
+func runFirstSignal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("first-signal", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	repo := fs.String("repo", ".", "the pillars repository, whose scripts/up.sh is run")
+	tools := fs.String("tools", os.Getenv("PILLARS_TOOLS"), "PILLARS_TOOLS (default <repo>/.tools)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o := firstsignal.Defaults()
+	var err error
+	if o.Repo, err = filepath.Abs(*repo); err != nil {
+		return err
+	}
+	o.Tools, o.LogDir, o.Progress = *tools, os.TempDir(), stderr
+	if o.Tools == "" {
+		o.Tools = filepath.Join(o.Repo, ".tools")
+	}
+	f := firstsignal.Measure(ctx, o)
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(f); err != nil {
+		return err
+	}
+	if !f.Measured {
+		return errors.New("not measured: " + f.Why)
+	}
+	return nil
+}
+
 func defaults(d runner.Durations, quick bool) runner.Durations {
 	base := runner.FullDurations
 	if quick {
