@@ -48,6 +48,10 @@ func TestSmokeRunCountsWhatItSays(t *testing.T) {
 		if m.Load.Sent == 0 || m.Load.Requests == 0 || m.Load.Requests > m.Load.Sent {
 			t.Errorf("%s/%s: sent %d, %d in the window", m.Config, m.Kind, m.Load.Sent, m.Load.Requests)
 		}
+		// Open loop: the window holds exactly the requests due in it.
+		if want := uint64(m.Rate*0.2 + 0.5); m.Kind == results.KindLatency && (m.Load.Requests < want-1 || m.Load.Requests > want+1) {
+			t.Errorf("%s at %.0f/s: %d requests in a 200ms window, want %d", m.Config, m.Rate, m.Load.Requests, want)
+		}
 		if m.Load.Errors != 0 {
 			t.Errorf("%s/%s: %d errors (%s)", m.Config, m.Kind, m.Load.Errors, m.Load.FirstError)
 		}

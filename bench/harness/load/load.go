@@ -35,7 +35,7 @@ type Spec struct {
 }
 
 // Result is what one run measured. Window figures count only the measured window: in closed
-// loop the requests answered inside it, in open loop the requests sent inside it (each
+// loop the requests answered inside it, in open loop the requests due inside it (each
 // followed to its answer, however late).
 type Result struct {
 	Sent       uint64        `json:"sent"`     // every request of the run, warm-up included
@@ -109,17 +109,24 @@ func Run(ctx context.Context, spec Spec, events Events) (Result, error) {
 		if ok {
 			res.Answered++
 		}
-		if !inWindow(r, spec.Rate > 0, windowStart, windowEnd) {
+		// In closed loop a request belongs to the window it was answered in: what is counted
+		// there is completions. In open loop it belongs to the window it was due in, by the
+		// pacer's schedule (request n, from 0, is due at n+1 intervals), so that the window
+		// holds exactly rate × duration requests however late the sending ran.
+		at := r.End()
+		if interval > 0 {
+			at = start.Add(time.Duration(r.Seq+1) * interval)
+		}
+		if at.Before(windowStart) || !at.Before(windowEnd) {
 			continue
 		}
 		res.Requests++
 		res.BytesIn += r.BytesIn
 		latency := r.Latency
 		if interval > 0 {
-			// Request n (from 0) is due at (n+1) intervals: the pacer's schedule. Its latency
-			// counts from then, not from when a worker got to it, so that time spent waiting
-			// to be sent is not lost (coordinated omission).
-			late := max(0, r.Timestamp.Sub(start.Add(time.Duration(r.Seq+1)*interval)))
+			// Latency counts from when the request was due, not from when a worker got to
+			// it, so that time spent waiting to be sent is not lost (coordinated omission).
+			late := max(0, r.Timestamp.Sub(at))
 			lag = append(lag, late)
 			latency += late
 		}
@@ -137,16 +144,6 @@ func Run(ctx context.Context, spec Spec, events Events) (Result, error) {
 	res.OfferedRate = spec.Rate
 	res.SendLagP99 = stats.Summarize(lag).P99
 	return res, ctx.Err()
-}
-
-// inWindow: in open loop a request belongs to the window it was sent in; in closed loop to
-// the window it was answered in, since what is counted there is completions.
-func inWindow(r *vegeta.Result, open bool, from, to time.Time) bool {
-	t := r.Timestamp
-	if !open {
-		t = r.End()
-	}
-	return !t.Before(from) && t.Before(to)
 }
 
 func newAttacker(spec Spec) (*vegeta.Attacker, error) {

@@ -20,7 +20,14 @@ import (
 // BuildPillars builds the service binary from the repository at repo into dir.
 func BuildPillars(ctx context.Context, repo, dir string) (string, error) {
 	bin := filepath.Join(dir, "pillars")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/pillars")
+	// The version says which commit was measured, as `make build` stamps it.
+	version := "dev"
+	describe := exec.CommandContext(ctx, "git", "describe", "--tags", "--always", "--dirty")
+	describe.Dir = repo
+	if out, err := describe.Output(); err == nil {
+		version = strings.TrimSpace(string(out))
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", "-X main.buildVersion="+version, "-o", bin, "./cmd/pillars")
 	cmd.Dir = repo
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/pillars: %w\n%s", err, out)

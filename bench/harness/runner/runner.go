@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pillars-o11y/pillars/bench/harness/load"
@@ -126,7 +127,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 		return nil, err
 	}
 
-	r.steps = r.countSteps(configs)
+	r.steps = r.countSteps(0, configs)
 	// Round 0 sets the open-loop rates; its figures are not reported.
 	for _, k := range o.Kinds {
 		for _, c := range configs {
@@ -136,6 +137,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 		}
 	}
 	r.setGrid(configs)
+	r.steps = r.done + r.countSteps(1, configs)
 	for round := 1; round <= o.Rounds; round++ {
 		for _, k := range o.Kinds {
 			for _, c := range configs {
@@ -220,9 +222,10 @@ func (r *Runner) plan(round int, k stack.Kind, c stack.Config) []planned {
 	return p
 }
 
-func (r *Runner) countSteps(configs []stack.Config) int {
+// countSteps counts the measurements from round from on, for the progress line.
+func (r *Runner) countSteps(from int, configs []stack.Config) int {
 	n := 0
-	for round := 0; round <= r.opts.Rounds; round++ {
+	for round := from; round <= r.opts.Rounds; round++ {
 		for _, k := range r.opts.Kinds {
 			for _, c := range configs {
 				n += len(r.plan(round, k, c))
@@ -232,8 +235,25 @@ func (r *Runner) countSteps(configs []stack.Config) int {
 	return n
 }
 
-// stackRun starts one configuration, runs its measurements of this round, and stops it.
+// stackRun starts one configuration, runs its measurements of this round, and stops it. A
+// configuration that fails (a process that crashed, a load that could not run) is written
+// down and the run goes on: one bad minute should not cost the other twenty. Only a
+// cancelled run stops here.
 func (r *Runner) stackRun(ctx context.Context, round int, k stack.Kind, c stack.Config) error {
+	err := r.tryStackRun(ctx, round, k, c)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ") // one line, for a Markdown list
+	if len(msg) > 600 {
+		msg = msg[:600] + "…"
+	}
+	r.run.Notes = append(r.run.Notes, "Failed, not measured: "+msg)
+	r.progress("FAILED: " + msg)
+	return nil
+}
+
+func (r *Runner) tryStackRun(ctx context.Context, round int, k stack.Kind, c stack.Config) error {
 	so := r.stackOpts
 	so.Dir = filepath.Join(so.Dir, fmt.Sprintf("round%d-%s-%s", round, k, c.Name))
 	if err := os.MkdirAll(so.Dir, 0o755); err != nil {
