@@ -100,6 +100,17 @@ func panel(v report.View, qname string, of func(report.LatencyPoint) float64, ki
 		p.Title.Text += ": not measured in this run"
 		return p, nil
 	}
+	if rate := v.HalfOffRate(kind); rate > 0 {
+		// Where the p99 bar compares every signal on with telemetry off.
+		ymin, ymax := p.Y.Min, p.Y.Max
+		bar, err := plotter.NewLine(plotter.XYs{{X: rate, Y: ymin}, {X: rate, Y: ymax}})
+		if err != nil {
+			return nil, err
+		}
+		bar.Color, bar.Dashes = color.Gray{Y: 120}, []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(bar)
+		p.Legend.Add("½ of off's capacity", bar)
+	}
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.TextStyle.Color = color.Black

@@ -91,6 +91,18 @@ func (v View) RSS(stack, config, process string) stats.Spread {
 	})))
 }
 
+// HWM is a service's peak resident memory since it started (VmHWM), read when the saturation
+// window closed, over rounds.
+func (v View) HWM(stack, config, process string) stats.Spread {
+	return stats.Of(values(byRound(v.of(results.KindCapacity, stack, config, nil), func(m results.Measurement) float64 {
+		r, ok := m.HWM[process]
+		if !ok {
+			return math.NaN()
+		}
+		return float64(r)
+	})))
+}
+
 // PerRequest is a byte count per request in the saturation window, over rounds.
 func (v View) PerRequest(stack, config string, bytes func(results.Measurement) int64) stats.Spread {
 	return stats.Of(values(byRound(v.of(results.KindCapacity, stack, config, nil), func(m results.Measurement) float64 {
@@ -115,16 +127,15 @@ func StdoutBytes(m results.Measurement) int64 {
 	return n
 }
 
-// ScrapeBytes is the size of one scrape of all three services' /metrics, over every
-// measurement of the configuration that saw one.
-func (v View) ScrapeBytes(stack, config string) stats.Spread {
-	var xs []float64
-	for _, m := range v.Run.Measurements {
-		if m.Round >= 1 && m.Stack == stack && m.Config == config && m.Sink.Scrapes > 0 {
-			xs = append(xs, float64(m.Sink.ScrapeBytes)/float64(m.Sink.Scrapes)*3)
+// ScrapeSize is the size of one scrape of every service's /metrics, as the sink last saw
+// it when each saturation window closed, over rounds.
+func (v View) ScrapeSize(stack, config string) stats.Spread {
+	return stats.Of(values(byRound(v.of(results.KindCapacity, stack, config, nil), func(m results.Measurement) float64 {
+		if m.Sink.ScrapeSize == 0 {
+			return math.NaN()
 		}
-	}
-	return stats.Of(xs)
+		return float64(m.Sink.ScrapeSize)
+	})))
 }
 
 // LatencyPoint is one open-loop rate of one configuration, over rounds.

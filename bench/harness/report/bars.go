@@ -93,7 +93,7 @@ func (v View) ratioBar(path, a, b string, min float64, what string) Bar {
 // p99Bar compares all's and off's p99 at half of off's calibrated capacity.
 func (v View) p99Bar(path string) Bar {
 	bar := Bar{What: fmt.Sprintf("p99 at half of telemetry-off capacity ≤ %.2f × telemetry-off's", MaxP99Ratio), Path: pathNames[path]}
-	rate := v.halfOffRate(path)
+	rate := v.HalfOffRate(path)
 	all, okAll := v.pointAt(path, configAll, rate)
 	off, okOff := v.pointAt(path, configOff, rate)
 	if !okAll || !okOff || off.P99.Median <= 0 {
@@ -106,9 +106,9 @@ func (v View) p99Bar(path string) Bar {
 	return bar
 }
 
-// halfOffRate is half of off's calibrated capacity, rounded as the grid rounds it: every
+// HalfOffRate is half of off's calibrated capacity, rounded as the grid rounds it: every
 // configuration's grid has this very rate.
-func (v View) halfOffRate(path string) float64 {
+func (v View) HalfOffRate(path string) float64 {
 	for _, m := range v.Run.Measurements {
 		if m.Kind == results.KindCalibration && m.Stack == path && m.Config == configOff {
 			return math.Round(m.Load.Throughput / 2)

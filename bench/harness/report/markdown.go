@@ -85,32 +85,44 @@ func (v View) throughputTable(p func(string, ...any), kind string) {
 	r := v.Run
 	p("## Saturated throughput: %s", pathNames[kind])
 	p("")
-	p("%d connections, closed loop, %s windows; medians of %d rounds (min–max). CPU per request is user + system time of each process in the window divided by the requests answered in it; memory is the highest VmRSS sampled (every 100 ms) in the window.",
+	p("%d connections, closed loop, %s windows; medians of %d rounds (min–max). CPU per request is user + system time of each process in the window divided by the requests answered in it. Memory is the highest VmRSS sampled (every 100 ms) in the window, and in brackets VmHWM, the process's peak since it started, read when the window closed.",
 		r.Method.Conns, r.Method.Capacity, r.Method.Rounds)
 	p("")
-	p("| configuration | req/s | / off | / relay | CPU µs/req frontend · backend · database | load µs/req | VmRSS MB frontend · backend · database | OTLP B/req | Loki B/req | stdout B/req |")
-	p("|---|---|---|---|---|---|---|---|---|---|")
+	p("| configuration | req/s | / off | / relay | CPU µs/req frontend · backend · database | CPU µs/req load · sink | memory MB frontend · backend · database |")
+	p("|---|---|---|---|---|---|---|")
 	for _, c := range r.Configs {
 		capa := v.Capacity(kind, c)
 		if capa.N == 0 {
 			continue
 		}
-		var cpu, rss []string
+		var cpu, mem []string
 		for _, s := range Services {
 			cpu = append(cpu, fixed(0)(v.CPUPerRequest(kind, c, s).Median))
-			rss = append(rss, fixed(1)(v.RSS(kind, c, s).Median/1e6))
+			mem = append(mem, fmt.Sprintf("%s (%s)", fixed(1)(v.RSS(kind, c, s).Median/1e6), fixed(1)(v.HWM(kind, c, s).Median/1e6)))
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", configLabel(r, c), Range(capa, Num),
+		p("| %s | %s | %s | %s | %s | %s · %s | %s |", configLabel(r, c), Range(capa, Num),
 			Range(v.Ratio(kind, c, configOff), fixed(2)), Range(v.Ratio(kind, c, configRelay), fixed(2)),
-			strings.Join(cpu, " · "), fixed(0)(v.CPUPerRequest(kind, c, "load").Median), strings.Join(rss, " · "),
-			fixed(0)(v.PerRequest(kind, c, OTLPBytes).Median), fixed(0)(v.PerRequest(kind, c, LokiBytes).Median),
-			fixed(0)(v.PerRequest(kind, c, StdoutBytes).Median))
+			strings.Join(cpu, " · "), fixed(0)(v.CPUPerRequest(kind, c, "load").Median), fixed(0)(v.CPUPerRequest(kind, c, "sink").Median),
+			strings.Join(mem, " · "))
 	}
 	p("")
 	if kind == pathCached {
 		p("The cached stack runs the database too (the backend needs it for misses and `/health`); it is off the measured path, so its CPU per request is near zero.")
 		p("")
 	}
+	p("What each configuration ships, per request of the saturation window (OTLP: protobuf as the exporter sends it; Loki: snappy-compressed protobuf; stdout: the JSON log lines of all three services), and the size of one scrape of all three services' `/metrics` in OpenMetrics:")
+	p("")
+	p("| configuration | OTLP B/req | Loki B/req | stdout B/req | one scrape, KB |")
+	p("|---|---|---|---|---|")
+	for _, c := range r.Configs {
+		if c == configRelay || v.Capacity(kind, c).N == 0 {
+			continue
+		}
+		p("| %s | %s | %s | %s | %s |", configLabel(r, c), fixed(0)(v.PerRequest(kind, c, OTLPBytes).Median),
+			fixed(0)(v.PerRequest(kind, c, LokiBytes).Median), fixed(0)(v.PerRequest(kind, c, StdoutBytes).Median),
+			fixed(1)(v.ScrapeSize(kind, c).Median/1e3))
+	}
+	p("")
 }
 
 // configLabel explains configurations whose meaning depends on the services.

@@ -77,6 +77,7 @@ type Measurement struct {
 	// highest resident memory sampled in it.
 	CPU    map[string]time.Duration
 	RSS    map[string]int64
+	HWM    map[string]int64 // each service's VmHWM when the window closed: its peak since it started
 	Stdout map[string]int64 // bytes of log lines written to stdout in the window
 	Sink   sink.Stats       // received in the window
 	// Counted is how many requests the frontend counted in frontend_requests_total over the

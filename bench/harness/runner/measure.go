@@ -31,6 +31,7 @@ type loadEvent struct {
 // snapshot is everything read at one edge of the window.
 type snapshot struct {
 	cpu    map[string]time.Duration
+	hwm    map[string]int64
 	stdout map[string]int64
 	sink   sink.Stats
 }
@@ -97,6 +98,10 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 		m.Stdout[name] = n - before.stdout[name]
 	}
 	m.Sink = after.sink.Sub(before.sink)
+	m.HWM = map[string]int64{}
+	for _, p := range st.Services {
+		m.HWM[p.Name] = after.hwm[p.Name]
+	}
 
 	m.Counted = -1
 	if counted1, err := r.frontendCount(ctx, st, spec.Path); err == nil && countErr == nil {
@@ -122,10 +127,10 @@ func problems(m results.Measurement) string {
 }
 
 func (r *Runner) snapshot(ctx context.Context, st *stack.Stack, procs []*stack.Process) snapshot {
-	s := snapshot{cpu: map[string]time.Duration{}, stdout: map[string]int64{}}
+	s := snapshot{cpu: map[string]time.Duration{}, hwm: map[string]int64{}, stdout: map[string]int64{}}
 	for _, p := range procs {
 		if sample, err := r.procs.Read(p.Pid()); err == nil {
-			s.cpu[p.Name] = sample.CPU
+			s.cpu[p.Name], s.hwm[p.Name] = sample.CPU, sample.HWM
 		}
 		s.stdout[p.Name] = p.StdoutBytes()
 	}

@@ -51,4 +51,5 @@ func (s *Sink) scrapeOnce(ctx context.Context, client *http.Client, target strin
 		return
 	}
 	s.scrapes.Add(1)
+	s.lastScrape.Store(target, n)
 }

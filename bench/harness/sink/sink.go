@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"sync/atomic"
 )
 
@@ -34,6 +35,9 @@ type Stats struct {
 	ScrapeBytes  int64 `json:"scrape_bytes"`
 	Scrapes      int64 `json:"scrapes"`
 	ScrapeErrors int64 `json:"scrape_errors"`
+	// ScrapeSize is the latest scrape of every target, added up: the size of one scrape of
+	// the whole deployment.
+	ScrapeSize int64 `json:"scrape_size"`
 }
 
 // Sub returns s − o, the counts between two readings.
@@ -43,6 +47,7 @@ func (s Stats) Sub(o Stats) Stats {
 		LokiBytes: s.LokiBytes - o.LokiBytes, LokiRequests: s.LokiRequests - o.LokiRequests,
 		ScrapeBytes: s.ScrapeBytes - o.ScrapeBytes, Scrapes: s.Scrapes - o.Scrapes,
 		ScrapeErrors: s.ScrapeErrors - o.ScrapeErrors,
+		ScrapeSize:   s.ScrapeSize, // a size, not a count: the later reading stands
 	}
 }
 
@@ -50,6 +55,7 @@ func (s Stats) Sub(o Stats) Stats {
 type Sink struct {
 	traces, loki                         counter
 	scrapeBytes, scrapes, scrapeFailures atomic.Int64
+	lastScrape                           sync.Map // target → bytes of its latest scrape
 	tracesUpstream, lokiUpstream         *httputil.ReverseProxy
 }
 
@@ -94,7 +100,14 @@ func (s *Sink) Stats() Stats {
 		OTLPBytes: s.traces.bytes.Load(), OTLPRequests: s.traces.requests.Load(),
 		LokiBytes: s.loki.bytes.Load(), LokiRequests: s.loki.requests.Load(),
 		ScrapeBytes: s.scrapeBytes.Load(), Scrapes: s.scrapes.Load(), ScrapeErrors: s.scrapeFailures.Load(),
+		ScrapeSize: s.scrapeSize(),
 	}
+}
+
+func (s *Sink) scrapeSize() int64 {
+	var n int64
+	s.lastScrape.Range(func(_, v any) bool { n += v.(int64); return true })
+	return n
 }
 
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {

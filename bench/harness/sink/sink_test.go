@@ -118,7 +118,10 @@ func TestScrapeAsksForOpenMetricsAndCounts(t *testing.T) {
 	s, _ := New("", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); s.Scrape(ctx, []string{target.URL, target.URL}, time.Hour) }()
+	go func() {
+		defer close(done)
+		s.Scrape(ctx, []string{target.URL + "/metrics", target.URL + "/metrics"}, time.Hour)
+	}()
 	// The first round of scrapes happens at once; wait for both, then stop.
 	deadline := time.Now().Add(10 * time.Second)
 	for s.Stats().Scrapes < 2 && time.Now().Before(deadline) {
@@ -127,7 +130,8 @@ func TestScrapeAsksForOpenMetricsAndCounts(t *testing.T) {
 	cancel()
 	<-done
 	st := s.Stats()
-	if st.Scrapes != 2 || st.ScrapeBytes != int64(2*len(page)) || st.ScrapeErrors != 0 || n.Load() != 2 {
+	// Two scrapes of one target: the size of one scrape of everything is one page.
+	if st.Scrapes != 2 || st.ScrapeBytes != int64(2*len(page)) || st.ScrapeSize != int64(len(page)) || st.ScrapeErrors != 0 || n.Load() != 2 {
 		t.Fatalf("stats = %+v after %d scrapes", st, n.Load())
 	}
 	if a, _ := accepted.Load().(string); !strings.HasPrefix(a, "application/openmetrics-text") {
