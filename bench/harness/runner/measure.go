@@ -120,6 +120,9 @@ func problems(m results.Measurement) string {
 	if m.Counted >= 0 && uint64(m.Counted) != m.Load.Sent {
 		p = append(p, fmt.Sprintf("the load sent %d requests, the frontend counted %d", m.Load.Sent, m.Counted))
 	}
+	if m.Sink.ForwardErrors > 0 {
+		p = append(p, fmt.Sprintf("the real backends refused %d pushes", m.Sink.ForwardErrors))
+	}
 	if m.Load.OfferedRate > 0 && m.Load.SendLagP99 > 5*time.Millisecond {
 		p = append(p, fmt.Sprintf("the load fell behind its schedule (p99 %s late): part of the latency is the load's", m.Load.SendLagP99.Round(time.Millisecond)))
 	}

@@ -35,6 +35,9 @@ type Stats struct {
 	ScrapeBytes  int64 `json:"scrape_bytes"`
 	Scrapes      int64 `json:"scrapes"`
 	ScrapeErrors int64 `json:"scrape_errors"`
+	// ForwardErrors counts pushes the real backend refused or could not be reached for, in
+	// the second mode.
+	ForwardErrors int64 `json:"forward_errors"`
 	// ScrapeSize is the latest scrape of every target, added up: the size of one scrape of
 	// the whole deployment.
 	ScrapeSize int64 `json:"scrape_size"`
@@ -46,8 +49,9 @@ func (s Stats) Sub(o Stats) Stats {
 		OTLPBytes: s.OTLPBytes - o.OTLPBytes, OTLPRequests: s.OTLPRequests - o.OTLPRequests,
 		LokiBytes: s.LokiBytes - o.LokiBytes, LokiRequests: s.LokiRequests - o.LokiRequests,
 		ScrapeBytes: s.ScrapeBytes - o.ScrapeBytes, Scrapes: s.Scrapes - o.Scrapes,
-		ScrapeErrors: s.ScrapeErrors - o.ScrapeErrors,
-		ScrapeSize:   s.ScrapeSize, // a size, not a count: the later reading stands
+		ScrapeErrors:  s.ScrapeErrors - o.ScrapeErrors,
+		ForwardErrors: s.ForwardErrors - o.ForwardErrors,
+		ScrapeSize:    s.ScrapeSize, // a size, not a count: the later reading stands
 	}
 }
 
@@ -55,6 +59,7 @@ func (s Stats) Sub(o Stats) Stats {
 type Sink struct {
 	traces, loki                         counter
 	scrapeBytes, scrapes, scrapeFailures atomic.Int64
+	forwardErrors                        atomic.Int64
 	lastScrape                           sync.Map // target → bytes of its latest scrape
 	tracesUpstream, lokiUpstream         *httputil.ReverseProxy
 }
@@ -100,7 +105,7 @@ func (s *Sink) Stats() Stats {
 		OTLPBytes: s.traces.bytes.Load(), OTLPRequests: s.traces.requests.Load(),
 		LokiBytes: s.loki.bytes.Load(), LokiRequests: s.loki.requests.Load(),
 		ScrapeBytes: s.scrapeBytes.Load(), Scrapes: s.scrapes.Load(), ScrapeErrors: s.scrapeFailures.Load(),
-		ScrapeSize: s.scrapeSize(),
+		ScrapeSize: s.scrapeSize(), ForwardErrors: s.forwardErrors.Load(),
 	}
 }
 
@@ -131,7 +136,11 @@ func (s *Sink) receive(w http.ResponseWriter, r *http.Request, c *counter, upstr
 	c.requests.Add(1)
 	if upstream != nil {
 		r.Body = countingBody{r.Body, &c.bytes}
-		upstream.ServeHTTP(w, r)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		upstream.ServeHTTP(sw, r)
+		if sw.status >= 300 {
+			s.forwardErrors.Add(1)
+		}
 		return
 	}
 	n, err := io.Copy(io.Discard, r.Body)
@@ -155,4 +164,15 @@ func (b countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n.Add(int64(n))
 	return n, err
+}
+
+// statusWriter remembers the status the upstream answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }

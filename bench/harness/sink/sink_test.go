@@ -100,8 +100,16 @@ func TestSinkForwards(t *testing.T) {
 	if gotPath != "/v1/traces" || string(gotBody) != "spans" {
 		t.Fatalf("traces forwarded to %s with %q", gotPath, gotBody)
 	}
-	if st := s.Stats(); st.LokiBytes != 10 || st.OTLPBytes != 5 || st.LokiRequests != 1 || st.OTLPRequests != 1 {
+	if st := s.Stats(); st.LokiBytes != 10 || st.OTLPBytes != 5 || st.LokiRequests != 1 || st.OTLPRequests != 1 || st.ForwardErrors != 0 {
 		t.Fatalf("stats = %+v", st)
+	}
+	// A backend that is gone: the push fails upstream, and the sink says so.
+	upstream.Close()
+	if resp := post(t, srv.URL+TracesPath, "application/x-protobuf", []byte("spans")); resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("push to a closed backend: %s", resp.Status)
+	}
+	if st := s.Stats(); st.ForwardErrors != 1 {
+		t.Fatalf("forward errors = %d, want 1", st.ForwardErrors)
 	}
 }
 
