@@ -51,6 +51,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.LokiUpstream, "loki-upstream", "", "second mode: forward logs to this Loki push URL (make up's VictoriaLogs: http://127.0.0.1:19428/insert/loki/api/v1/push)")
 	fs.DurationVar(&o.ScrapeInterval, "scrape-interval", o.ScrapeInterval, "how often the sink scrapes /metrics, as Prometheus in make up")
 	fs.StringVar(&o.GoMemLimit, "gomemlimit", o.GoMemLimit, "GOMEMLIMIT of the services (compose.yaml's)")
+	defNice := 0
+	if os.Geteuid() == 0 {
+		defNice = -5
+	}
+	fs.IntVar(&o.LoadNice, "load-nice", defNice, "nice value of the load process, so that it keeps its schedule on the cores it shares with the services (below 0 needs root; 0 leaves it)")
 	first := fs.String("first-signal", "auto", "measure the time to first signals in make up's stack: auto (full runs, when the backends are built), on, off")
 	tools := fs.String("tools", os.Getenv("PILLARS_TOOLS"), "PILLARS_TOOLS: where make tools built the backends (default <repo>/.tools)")
 	var variants variantFlags

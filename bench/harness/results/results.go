@@ -52,6 +52,7 @@ type Method struct {
 	PayloadPaths                []string
 	ScrapeInterval              time.Duration
 	GoMemLimit                  string
+	LoadNice                    int
 }
 
 // Kinds of measurement.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,7 +48,13 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 		return m, err
 	}
 	pr, pw := io.Pipe()
-	lp, err := stack.StartProcessTo("load", r.self, []string{"load", "--spec", string(specJSON)}, nil, st.Dir, pw)
+	bin, args := r.self, []string{"load", "--spec", string(specJSON)}
+	if r.opts.LoadNice != 0 {
+		// The load shares the cores with the services: a higher priority keeps it on its
+		// schedule, as load from another machine would be. Every thread inherits it.
+		bin, args = "nice", append([]string{"-n", strconv.Itoa(r.opts.LoadNice), r.self}, args...)
+	}
+	lp, err := stack.StartProcessTo("load", bin, args, nil, st.Dir, pw)
 	if err != nil {
 		return m, err
 	}

@@ -39,7 +39,10 @@ type Options struct {
 	TracesUpstream, LokiUpstream string
 	ScrapeInterval               time.Duration
 	GoMemLimit                   string
-	Progress                     io.Writer
+	// LoadNice is the load process's nice value (negative: before the services); 0 leaves
+	// it as is. Below 0 needs root.
+	LoadNice int
+	Progress io.Writer
 }
 
 // DefaultOptions are `make bench`'s.
@@ -101,7 +104,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 			Capacity: o.Durations.Capacity, Latency: o.Durations.Latency, Sweep: o.Durations.Sweep,
 			Calibration: o.Durations.Calibration, SoakFor: o.Durations.Soak, Fractions: o.Fractions,
 			ConnSweep: o.ConnSweep, PayloadPaths: o.PayloadPaths, ScrapeInterval: o.ScrapeInterval,
-			GoMemLimit: o.GoMemLimit,
+			GoMemLimit: o.GoMemLimit, LoadNice: o.LoadNice,
 		},
 		Grid: map[string][]float64{},
 	}
