@@ -127,15 +127,17 @@ func StdoutBytes(m results.Measurement) int64 {
 	return n
 }
 
-// ScrapeSize is the size of one scrape of every service's /metrics, as the sink last saw
-// it when each saturation window closed, over rounds.
+// ScrapeSize is the size of one scrape of every service's /metrics, as the sink last saw it
+// in each round's run of the configuration (whichever of its windows came after a scrape),
+// over rounds.
 func (v View) ScrapeSize(stack, config string) stats.Spread {
-	return stats.Of(values(byRound(v.of(results.KindCapacity, stack, config, nil), func(m results.Measurement) float64 {
-		if m.Sink.ScrapeSize == 0 {
-			return math.NaN()
+	last := map[int]float64{}
+	for _, m := range v.Run.Measurements {
+		if m.Round >= 1 && m.Stack == stack && m.Config == config && m.Sink.ScrapeSize > 0 {
+			last[m.Round] = float64(m.Sink.ScrapeSize)
 		}
-		return float64(m.Sink.ScrapeSize)
-	})))
+	}
+	return stats.Of(values(last))
 }
 
 // LatencyPoint is one open-loop rate of one configuration, over rounds.

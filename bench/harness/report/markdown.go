@@ -261,7 +261,7 @@ func (v View) method(p func(string, ...any)) {
 	m := r.Method
 	p("## Method")
 	p("")
-	p("- **Processes.** `pillars database`, `backend` and `frontend` each in its own process, with the deployment's settings (`GOMEMLIMIT=%s`, as in compose.yaml; built-in traffic off). The bare relay is the harness's `relay` mode: one process per hop, each forwarding to the next, the last answering the bytes the real service answered for that path. The load is the harness's `load` mode (vegeta as a library), a new process for every run. Telemetry goes to the harness's `sink` mode, a process of its own, which also scrapes every service's `/metrics` every %s as Prometheus would (OpenMetrics, so with exemplars).", or(m.GoMemLimit, "unset"), m.ScrapeInterval)
+	p("- **Processes.** `pillars database`, `backend` and `frontend` each in its own process, with the deployment's settings (`GOMEMLIMIT=%s`, as in compose.yaml; built-in traffic off). The bare relay is the harness's `relay` mode: one process per hop, each forwarding to the next, the last answering the bytes the real service answered for that path. The load is the harness's `load` mode (vegeta as a library), a new process for every run%s. Telemetry goes to the harness's `sink` mode, a process of its own, which also scrapes every service's `/metrics` every %s as Prometheus would (OpenMetrics, so with exemplars).", or(m.GoMemLimit, "unset"), niceText(m.LoadNice), m.ScrapeInterval)
 	p("- **Configurations**, each round in this order: %s. `relay`: the bare net/http hops. `off`: `OTEL_SDK_DISABLED=true`, no Loki URL, `--log-level error` (a successful request logs nothing). `traces`: spans over OTLP/HTTP at 100 %% sampling (`parentbased_always_on`), hence exemplars. `logs`: `--log-level info` on stdout and pushed to Loki. `all`: every signal, as deployed. `all-down`: every signal on, the OTLP and Loki URLs leading to a closed port.", strings.Join(r.Configs, ", "))
 	p("- **Paths.** Cached user: `/user/{id}` over %d hot users, answered from the backend's cache after the warm-up (frontend → backend). Uncached user: `/user/{id}` over all 5 000 users with `--cache-ttl 1ns` (frontend → backend → database, a SQLite read transaction).", 100)
 	p("- **Rounds.** A calibration round (%s windows, not reported) measures each configuration's capacity and fixes the open-loop rates; then %d rounds, every configuration started afresh in each, in the order above (A B C, A B C, …), so that a slow minute of the machine hits every configuration alike. Ratios are taken within a round, then the median of the rounds.", m.Calibration, m.Rounds)
@@ -273,6 +273,13 @@ func (v View) method(p func(string, ...any)) {
 		p("- **Soak.** None in this run.")
 	}
 	p("")
+}
+
+func niceText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", at nice %d so that it keeps its schedule on the cores it shares with the services (load from another machine would)", n)
 }
 
 func (v View) notes(p func(string, ...any)) {

@@ -149,3 +149,20 @@ func TestNum(t *testing.T) {
 		}
 	}
 }
+
+func TestScrapeSizeTakesEachRoundsLastReading(t *testing.T) {
+	r := run()
+	r.Measurements[1].Sink.ScrapeSize = 0 // round 1, relay: no scrape seen yet
+	m := latency("cached", "off", 5001, time.Millisecond)
+	m.Sink.ScrapeSize = 15000
+	r.Measurements = append(r.Measurements, m)
+	m2 := latency("cached", "off", 6000, time.Millisecond)
+	m2.Sink.ScrapeSize = 17000
+	r.Measurements = append(r.Measurements, m2)
+	if got := (View{Run: r}).ScrapeSize("cached", "off"); got.N != 1 || got.Median != 17000 {
+		t.Fatalf("ScrapeSize = %+v, want round 1's last reading, 17000", got)
+	}
+	if got := (View{Run: r}).ScrapeSize("cached", "relay"); got.N != 0 {
+		t.Fatalf("relay scrape size = %+v, want none", got)
+	}
+}
