@@ -59,14 +59,22 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 		return m, err
 	}
 	go func() { _ = lp.Wait(); pw.Close() }()
-	defer lp.Stop(5 * time.Second)
+	var sampler *rssSampler
+	defer func() {
+		// On an early return nobody reads the pipe any more: close it, or the process
+		// could block writing to it and never end.
+		pr.Close()
+		lp.Stop(5 * time.Second)
+		if sampler != nil {
+			sampler.stop()
+		}
+	}()
 
 	procs := append(append([]*stack.Process{}, st.Services...), lp)
 	if st.Sink != nil {
 		procs = append(procs, st.Sink)
 	}
 	var before, after snapshot
-	var sampler *rssSampler
 	var res *load.Result
 	lines := bufio.NewScanner(pr)
 	lines.Buffer(make([]byte, 1<<20), 1<<20)
@@ -169,6 +177,7 @@ type rssSampler struct {
 	mu   sync.Mutex
 	max  map[string]int64
 	done chan struct{}
+	once sync.Once
 	wg   sync.WaitGroup
 }
 
@@ -200,9 +209,12 @@ func (r *Runner) sampleRSS(procs []*stack.Process) *rssSampler {
 	return s
 }
 
+// stop ends the sampling (once; later calls only read) and returns the highest readings.
 func (s *rssSampler) stop() map[string]int64 {
-	close(s.done)
+	s.once.Do(func() { close(s.done) })
 	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.max
 }
 

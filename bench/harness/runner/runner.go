@@ -153,7 +153,10 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 	if o.Durations.Soak > 0 {
 		if c, ok := findConfig(configs, AllDown); ok {
 			if err := r.soak(ctx, c); err != nil {
-				return nil, err
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				r.run.Notes = append(r.run.Notes, "Soak failed, not measured: "+oneLine(err.Error()))
 			}
 		}
 	}
@@ -247,10 +250,7 @@ func (r *Runner) stackRun(ctx context.Context, round int, k stack.Kind, c stack.
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
-	msg := strings.Join(strings.Fields(err.Error()), " ") // one line, for a Markdown list
-	if len(msg) > 600 {
-		msg = msg[:600] + "…"
-	}
+	msg := oneLine(err.Error())
 	r.run.Notes = append(r.run.Notes, "Failed, not measured: "+msg)
 	r.progress("FAILED: " + msg)
 	return nil
@@ -316,4 +316,13 @@ func (r *Runner) progress(msg string) {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
+
+// oneLine fits an error into a Markdown list item.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 600 {
+		s = s[:600] + "…"
+	}
+	return s
 }
