@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pillars-o11y/pillars/bench/harness/results"
+	"github.com/pillars-o11y/pillars/bench/harness/stats"
 )
 
 // Markdown writes RESULTS.md. plot is the PNG's file name, next to it.
@@ -30,6 +31,7 @@ func (v View) Markdown(w io.Writer, plot string) {
 	p("")
 	v.BarsTable(w)
 	p("")
+	v.signalCosts(p)
 	for _, kind := range []string{pathCached, pathUncached} {
 		v.throughputTable(p, kind)
 	}
@@ -123,6 +125,49 @@ func (v View) throughputTable(p func(string, ...any), kind string) {
 			fixed(1)(v.ScrapeSize(kind, c).Median/1e3))
 	}
 	p("")
+}
+
+// signalCosts is each signal's cost over telemetry off: throughput lost (per-round ratio) and
+// CPU added per request, all three services together.
+func (v View) signalCosts(p func(string, ...any)) {
+	r := v.Run
+	var rows []string
+	for _, kind := range []string{pathCached, pathUncached} {
+		off := v.servicesCPU(kind, configOff)
+		for _, c := range r.Configs {
+			if c == configRelay || c == configOff || v.Capacity(kind, c).N == 0 {
+				continue
+			}
+			ratio := v.Ratio(kind, c, configOff)
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", pathNames[kind], configLabel(r, c),
+				Range(stats.Spread{Median: (1 - ratio.Median) * 100, Min: (1 - ratio.Max) * 100, Max: (1 - ratio.Min) * 100, N: ratio.N}, fixed(0)),
+				fixed(0)(v.servicesCPU(kind, c)-off)))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p("## The cost of each signal")
+	p("")
+	p("Against telemetry off in the same round: the share of throughput lost (median of rounds, range in brackets) and the CPU time added per request, frontend, backend and database together.")
+	p("")
+	p("| path | configuration | throughput lost, %% | CPU added, µs/req |")
+	p("|---|---|---|---|")
+	for _, row := range rows {
+		p("%s", row)
+	}
+	p("")
+}
+
+// servicesCPU is the median CPU per request of the three services together.
+func (v View) servicesCPU(kind, config string) float64 {
+	total := 0.0
+	for _, s := range Services {
+		if c := v.CPUPerRequest(kind, config, s); c.N > 0 {
+			total += c.Median
+		}
+	}
+	return total
 }
 
 // configLabel explains configurations whose meaning depends on the services.
