@@ -116,9 +116,6 @@ func (v View) PerRequest(stack, config string, bytes func(results.Measurement) i
 // Byte counts of a measurement.
 func OTLPBytes(m results.Measurement) int64 { return m.Sink.OTLPBytes }
 func LokiBytes(m results.Measurement) int64 { return m.Sink.LokiBytes }
-func ResponseBytes(m results.Measurement) int64 {
-	return int64(m.Load.BytesIn)
-}
 func StdoutBytes(m results.Measurement) int64 {
 	var n int64
 	for _, s := range Services {
@@ -143,7 +140,6 @@ func (v View) ScrapeSize(stack, config string) stats.Spread {
 // LatencyPoint is one open-loop rate of one configuration, over rounds.
 type LatencyPoint struct {
 	Rate                float64
-	Achieved            stats.Spread
 	P50, P99, P999, Lag stats.Spread
 	Problems            int
 }
@@ -157,9 +153,8 @@ func (v View) Latency(stack, config string) []LatencyPoint {
 	var pts []LatencyPoint
 	for rate, ms := range byRate {
 		p := LatencyPoint{Rate: rate}
-		var ach, p50, p99, p999, lag []float64
+		var p50, p99, p999, lag []float64
 		for _, m := range ms {
-			ach = append(ach, m.Load.Throughput)
 			p50 = append(p50, float64(m.Load.Latency.P50))
 			p99 = append(p99, float64(m.Load.Latency.P99))
 			p999 = append(p999, float64(m.Load.Latency.P999))
@@ -168,7 +163,7 @@ func (v View) Latency(stack, config string) []LatencyPoint {
 				p.Problems++
 			}
 		}
-		p.Achieved, p.P50, p.P99, p.P999, p.Lag = stats.Of(ach), stats.Of(p50), stats.Of(p99), stats.Of(p999), stats.Of(lag)
+		p.P50, p.P99, p.P999, p.Lag = stats.Of(p50), stats.Of(p99), stats.Of(p999), stats.Of(lag)
 		pts = append(pts, p)
 	}
 	slices.SortFunc(pts, func(a, b LatencyPoint) int { return cmp.Compare(a.Rate, b.Rate) })

@@ -34,22 +34,21 @@ func status(ok bool) Status {
 
 // Thresholds of the bars.
 const (
-	MaxTelemetryCost  = 0.15 // of telemetry-off throughput
-	MinOfRelay        = 0.40 // of the bare relay's
-	MaxP99Ratio       = 1.25 // all's p99 over off's, at half of off's capacity
-	MaxRSS            = 40e6 // bytes, each service under saturation
-	MinDownRatio      = 0.95 // throughput with the backends down over up
-	MaxSoakGrowth     = 0.10 // resident memory, last minute over first
-	MaxFirstSignal    = 15 * time.Second
-	minSoakForFlat    = 5 * time.Minute
-	soakEdgeWindow    = time.Minute
-	pathCached        = "cached"
-	pathUncached      = "uncached"
-	configRelay       = "relay"
-	configOff         = "off"
-	configAll         = "all"
-	configAllDown     = "all-down"
-	perRoundRangeText = "per round"
+	MaxTelemetryCost = 0.15 // of telemetry-off throughput
+	MinOfRelay       = 0.40 // of the bare relay's
+	MaxP99Ratio      = 1.25 // all's p99 over off's, at half of off's capacity
+	MaxRSS           = 40e6 // bytes, each service under saturation
+	MinDownRatio     = 0.95 // throughput with the backends down over up
+	MaxSoakGrowth    = 0.10 // resident memory, last minute over first
+	MaxFirstSignal   = 15 * time.Second
+	minSoakForFlat   = 5 * time.Minute
+	soakEdgeWindow   = time.Minute
+	pathCached       = "cached"
+	pathUncached     = "uncached"
+	configRelay      = "relay"
+	configOff        = "off"
+	configAll        = "all"
+	configAllDown    = "all-down"
 )
 
 var pathNames = map[string]string{pathCached: "cached user, 2 hops", pathUncached: "uncached user, 3 hops + SQLite"}
@@ -84,7 +83,7 @@ func (v View) ratioBar(path, a, b string, min float64, what string) Bar {
 		bar.Status, bar.Measured = NotMeasured, fmt.Sprintf("no round measured both %s and %s", a, b)
 		return bar
 	}
-	bar.Measured = fmt.Sprintf("%s / %s = %.2f (%s %.2f–%.2f): %s vs %s req/s", a, b, r.Median, perRoundRangeText, r.Min, r.Max,
+	bar.Measured = fmt.Sprintf("%s / %s = %.2f (%s %.2f–%.2f): %s vs %s req/s", a, b, r.Median, "per round", r.Min, r.Max,
 		Num(v.Capacity(path, a).Median), Num(v.Capacity(path, b).Median))
 	bar.Status = status(r.Median >= min)
 	return bar
