@@ -25,10 +25,15 @@ import (
 
 // Spec is one run.
 type Spec struct {
-	URL      string        `json:"url"`      // base URL, e.g. http://127.0.0.1:8001
-	Path     string        `json:"path"`     // a name from Paths
-	Rate     float64       `json:"rate"`     // requests per second; 0 means closed loop
-	Conns    int           `json:"conns"`    // closed loop: connections (and workers)
+	URL  string  `json:"url"`  // base URL, e.g. http://127.0.0.1:8001
+	Path string  `json:"path"` // a name from Paths
+	Rate float64 `json:"rate"` // requests per second; 0 means closed loop
+	// Conns: in closed loop the connections (and workers); in open loop the most
+	// connections the load opens (default OpenConns), a pool like a proxy's in front of the
+	// service. Requests beyond it wait for a connection, and that wait counts in their
+	// latency; an unbounded pool would instead open connections in bursts faster than the
+	// service accepts them, and measure the kernel's SYN retransmission timer.
+	Conns    int           `json:"conns"`
 	Warmup   time.Duration `json:"warmup"`   // before the window, not measured
 	Duration time.Duration `json:"duration"` // the measured window
 	Timeout  time.Duration `json:"timeout"`  // per request (default 10s)
@@ -53,6 +58,9 @@ type Result struct {
 	// schedule: a load generator that falls behind hides the server's tail.
 	SendLagP99 time.Duration `json:"send_lag_p99,omitempty"`
 }
+
+// OpenConns is the open loop's default connection pool.
+const OpenConns = 128
 
 // Events receives "start" when the window opens and "end" when it closes.
 type Events func(event string)
@@ -110,12 +118,12 @@ func Run(ctx context.Context, spec Spec, events Events) (Result, error) {
 			res.Answered++
 		}
 		// In closed loop a request belongs to the window it was answered in: what is counted
-		// there is completions. In open loop it belongs to the window it was due in, by the
-		// pacer's schedule (request n, from 0, is due at n+1 intervals), so that the window
-		// holds exactly rate × duration requests however late the sending ran.
+		// there is completions. In open loop it belongs to the window its slot of the
+		// schedule is in (request n, from 0, has the n-th interval and is due at its end), so
+		// that the window holds exactly rate × duration requests however late the sending ran.
 		at := r.End()
 		if interval > 0 {
-			at = start.Add(time.Duration(r.Seq+1) * interval)
+			at = start.Add(time.Duration(r.Seq) * interval)
 		}
 		if at.Before(windowStart) || !at.Before(windowEnd) {
 			continue
@@ -126,7 +134,7 @@ func Run(ctx context.Context, spec Spec, events Events) (Result, error) {
 		if interval > 0 {
 			// Latency counts from when the request was due, not from when a worker got to
 			// it, so that time spent waiting to be sent is not lost (coordinated omission).
-			late := max(0, r.Timestamp.Sub(at))
+			late := max(0, r.Timestamp.Sub(at.Add(interval)))
 			lag = append(lag, late)
 			latency += late
 		}
@@ -147,6 +155,10 @@ func Run(ctx context.Context, spec Spec, events Events) (Result, error) {
 }
 
 func newAttacker(spec Spec) (*vegeta.Attacker, error) {
+	conns := spec.Conns
+	if spec.Rate > 0 && conns == 0 {
+		conns = OpenConns
+	}
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, err
@@ -158,7 +170,8 @@ func newAttacker(spec Spec) (*vegeta.Attacker, error) {
 		Transport: &http.Transport{
 			DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        0,
-			MaxIdleConnsPerHost: 10000,
+			MaxIdleConnsPerHost: conns,
+			MaxConnsPerHost:     conns,
 			IdleConnTimeout:     90 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

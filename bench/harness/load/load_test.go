@@ -140,3 +140,25 @@ func TestFractionalRate(t *testing.T) {
 		t.Fatalf("perSecond(5830.4) paces %v/s", got)
 	}
 }
+
+// TestOpenLoopPoolsItsConnections: a slow server does not make the open loop open a
+// connection per request; requests queue for the pool, and every one is still sent.
+func TestOpenLoopPoolsItsConnections(t *testing.T) {
+	c := &counter{}
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond) // the server's slowness, not the test's synchronisation
+		c.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(slow)
+	defer srv.Close()
+	res, err := Run(context.Background(), Spec{URL: srv.URL, Path: "home", Rate: 400, Conns: 4, Duration: 250 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 100 || c.requests.Load() != 100 || res.Requests != 100 {
+		t.Fatalf("sent %d, server saw %d, window %d; want 100 each", res.Sent, c.requests.Load(), res.Requests)
+	}
+	if got := c.maxInFlight.Load(); got > 4 {
+		t.Fatalf("server held %d requests at once through a pool of 4", got)
+	}
+}

@@ -187,7 +187,9 @@ func (v View) latencyTables(p func(string, ...any), plot string) {
 	r := v.Run
 	p("## Latency at fixed request rates (open loop)")
 	p("")
-	p("Requests leave on schedule whatever the services do, so a slow server cannot slow the load down and hide its tail. Rates: %s of each configuration's capacity (from a calibration round), and half of telemetry-off's capacity for every configuration, where the bar compares them. %s windows; medians of %d rounds, the p99's range in brackets. Latency counts from the instant each request was due, so that time a request spent waiting to be sent is not lost; \"late\" is the p99 of that wait: above a few ms the load process itself was short of CPU (the machine has 2 cores for everything), and part of the latency shown is the load's, not the services'.",
+	p("Requests leave on schedule whatever the services do, so a slow server cannot slow the load down and hide its tail. They go through a pool of at most %d connections, like a proxy's in front of the service: a request that finds every connection busy waits for one, and the wait is part of its latency.", r.Method.OpenConns)
+	p("")
+	p("Rates: %s of each configuration's capacity (from a calibration round), and half of telemetry-off's capacity for every configuration, where the bar compares them. %s windows; medians of %d rounds, the p99's range in brackets. Latency counts from the instant each request was due, so that time a request spent waiting to be sent is not lost; \"late\" is the p99 of that wait: above a few ms the load process itself was short of CPU (the machine has 2 cores for everything), and part of the latency shown is the load's, not the services'.",
 		fractions(r.Method.Fractions), r.Method.Latency, r.Method.Rounds)
 	p("")
 	if plot != "" {

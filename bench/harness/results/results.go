@@ -45,6 +45,7 @@ type Method struct {
 	Quick                       bool
 	Rounds                      int
 	Conns                       int // of the saturation runs
+	OpenConns                   int // the open loop's connection pool
 	Warmup, Capacity, Latency   time.Duration
 	Sweep, Calibration, SoakFor time.Duration
 	Fractions                   []float64 // of each configuration's capacity, for the open-loop runs

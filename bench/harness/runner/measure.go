@@ -40,6 +40,9 @@ type snapshot struct {
 // measure runs the load process once against st, reading the services' CPU, memory, stdout
 // and the sink's counters when the window opens and closes.
 func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measurement, spec load.Spec) (results.Measurement, error) {
+	if err := ctx.Err(); err != nil {
+		return m, err
+	}
 	spec.URL = st.URL
 	counted0, countErr := r.frontendCount(ctx, st, spec.Path)
 
@@ -59,6 +62,9 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 		return m, err
 	}
 	go func() { _ = lp.Wait(); pw.Close() }()
+	// A cancelled run (Ctrl-C) stops the load now rather than at the end of its window.
+	stopOnCancel := context.AfterFunc(ctx, func() { lp.Stop(5 * time.Second) })
+	defer stopOnCancel()
 	var sampler *rssSampler
 	defer func() {
 		// On an early return nobody reads the pipe any more: close it, or the process
@@ -97,6 +103,9 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 		case "error":
 			return m, fmt.Errorf("load: %s", ev.Error)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return m, err
 	}
 	if res == nil {
 		return m, fmt.Errorf("load ended without a result: %s", lp.LogTail())

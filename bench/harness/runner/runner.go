@@ -39,6 +39,8 @@ type Options struct {
 	TracesUpstream, LokiUpstream string
 	ScrapeInterval               time.Duration
 	GoMemLimit                   string
+	// OpenConns is the open loop's connection pool (0: load.OpenConns).
+	OpenConns int
 	// LoadNice is the load process's nice value (negative: before the services); 0 leaves
 	// it as is. Below 0 needs root.
 	LoadNice int
@@ -90,6 +92,9 @@ func New(opts Options) (*Runner, error) {
 // Run carries out the whole benchmark and returns its record.
 func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 	r.started = time.Now()
+	if r.opts.OpenConns == 0 {
+		r.opts.OpenConns = load.OpenConns
+	}
 	o := r.opts
 	switchable := MetricsSwitch(ctx, o.Pillars)
 	configs := o.Configs
@@ -104,7 +109,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 			Capacity: o.Durations.Capacity, Latency: o.Durations.Latency, Sweep: o.Durations.Sweep,
 			Calibration: o.Durations.Calibration, SoakFor: o.Durations.Soak, Fractions: o.Fractions,
 			ConnSweep: o.ConnSweep, PayloadPaths: o.PayloadPaths, ScrapeInterval: o.ScrapeInterval,
-			GoMemLimit: o.GoMemLimit, LoadNice: o.LoadNice,
+			GoMemLimit: o.GoMemLimit, LoadNice: o.LoadNice, OpenConns: o.OpenConns,
 		},
 		Grid: map[string][]float64{},
 	}
@@ -246,6 +251,9 @@ func (r *Runner) countSteps(from int, configs []stack.Config) int {
 // down and the run goes on: one bad minute should not cost the other twenty. Only a
 // cancelled run stops here.
 func (r *Runner) stackRun(ctx context.Context, round int, k stack.Kind, c stack.Config) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	err := r.tryStackRun(ctx, round, k, c)
 	if err == nil || ctx.Err() != nil {
 		return err
@@ -275,7 +283,7 @@ func (r *Runner) tryStackRun(ctx context.Context, round int, k stack.Kind, c sta
 		m := results.Measurement{Round: round, Kind: p.kind, Stack: string(k), Config: c.Name, Path: p.path, Rate: p.rate, Conns: p.conns}
 		spec := load.Spec{Path: p.path, Rate: p.rate, Conns: p.conns, Warmup: warm, Duration: p.d}
 		if p.rate > 0 {
-			spec.Conns = 0
+			spec.Conns = r.opts.OpenConns
 		}
 		m, err := r.measure(ctx, st, m, spec)
 		if err != nil {
