@@ -44,3 +44,16 @@ func (r Reader) Read(pid int) (Sample, error) {
 		HWM: int64(status.VmHWM),
 	}, nil
 }
+
+// Busy is the CPU time all processors have spent on anything but idling since boot, steal
+// time included (a hypervisor's other guests take from the benchmark too): with the
+// benchmark's own processes' CPU subtracted, what everyone else took from it.
+func (r Reader) Busy() (time.Duration, error) {
+	st, err := r.fs.Stat()
+	if err != nil {
+		return 0, err
+	}
+	c := st.CPUTotal
+	busy := c.User + c.Nice + c.System + c.IRQ + c.SoftIRQ + c.Steal
+	return time.Duration(busy * float64(time.Second)), nil
+}

@@ -21,8 +21,24 @@ VmRSS:	   30720 kB
 Threads:	8
 `
 
+// The machine's line of /proc/stat, in ticks: user nice system idle iowait irq softirq steal.
+const procStat = `cpu  1000 50 300 9000 200 10 20 30 0 0
+cpu0 500 25 150 4500 100 5 10 15 0 0
+cpu1 500 25 150 4500 100 5 10 15 0 0
+intr 0
+ctxt 0
+btime 1700000000
+processes 10
+procs_running 1
+procs_blocked 0
+softirq 0 0 0 0 0 0 0 0 0 0 0
+`
+
 func TestReadParsesProc(t *testing.T) {
 	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "stat"), []byte(procStat), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(root, "4242")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -44,6 +60,10 @@ func TestReadParsesProc(t *testing.T) {
 	want := Sample{CPU: 12900 * time.Millisecond, RSS: 30720 * 1024, HWM: 40960 * 1024}
 	if s != want {
 		t.Fatalf("Read = %+v, want %+v", s, want)
+	}
+	// Busy: 1000+50+300+10+20+30 ticks, idle and iowait left out.
+	if busy, err := r.Busy(); err != nil || busy != 14100*time.Millisecond {
+		t.Fatalf("Busy = %v, %v; want 14.1s", busy, err)
 	}
 	if _, err := r.Read(4243); err == nil {
 		t.Fatal("a process that does not exist read without error")

@@ -4,6 +4,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -215,4 +216,32 @@ func (v View) Problems() []results.Measurement {
 		}
 	}
 	return ms
+}
+
+// otherShares are, for every reported measurement, the share of the machine's CPUs that
+// other processes used during its window.
+func (v View) otherShares() []float64 {
+	var xs []float64
+	for _, m := range v.Run.Measurements {
+		if m.Round >= 1 && m.Load.Window > 0 && v.Run.Machine.CPUs > 0 {
+			xs = append(xs, float64(m.OtherCPU)/float64(m.Load.Window)/float64(v.Run.Machine.CPUs))
+		}
+	}
+	slices.Sort(xs)
+	return xs
+}
+
+// Quietness says in words how much other work ran during the windows.
+func (v View) Quietness() string {
+	xs := v.otherShares()
+	if len(xs) == 0 {
+		return "other work during the windows not measured"
+	}
+	median, p90 := stats.Of(xs).Median, xs[min(len(xs)-1, len(xs)*9/10)]
+	verdict := "a quiet machine"
+	if median > 0.05 || p90 > 0.15 {
+		verdict = "a busy machine: other work took CPU from the benchmark, and the figures are noisier for it"
+	}
+	return fmt.Sprintf("other processes used %.0f %% of the CPUs in the median window (%.0f %% in the 90th percentile): %s",
+		median*100, p90*100, verdict)
 }

@@ -66,7 +66,8 @@ func (v View) machine(p func(string, ...any)) {
 	p("| kernel | %s |", or(m.Kernel, "unknown"))
 	p("| Go | %s |", or(m.GoVersion, "unknown"))
 	p("| pillars | %s |", or(m.PillarsVersion, "unknown"))
-	p("| load average before → after | %s → %s (other work on the machine makes the figures noisier) |", m.LoadBefore, m.LoadAfter)
+	p("| load average before → after | %s → %s |", m.LoadBefore, m.LoadAfter)
+	p("| during the measured windows | %s |", v.Quietness())
 	p("")
 }
 

@@ -168,3 +168,24 @@ func TestScrapeSizeTakesEachRoundsLastReading(t *testing.T) {
 		t.Fatalf("relay scrape size = %+v, want none", got)
 	}
 }
+
+func TestQuietness(t *testing.T) {
+	r := run()
+	if got := (View{Run: r}).Quietness(); !strings.Contains(got, "not measured") {
+		t.Fatalf("no CPU count: %q", got)
+	}
+	r.Machine.CPUs = 2
+	for i := range r.Measurements {
+		r.Measurements[i].Load.Window = time.Second
+		r.Measurements[i].OtherCPU = 20 * time.Millisecond // 1 % of two CPUs
+	}
+	if got := (View{Run: r}).Quietness(); !strings.Contains(got, "1 % of the CPUs") || !strings.Contains(got, "a quiet machine") {
+		t.Fatalf("quiet: %q", got)
+	}
+	for i := range r.Measurements {
+		r.Measurements[i].OtherCPU = time.Second // half the machine
+	}
+	if got := (View{Run: r}).Quietness(); !strings.Contains(got, "50 %") || !strings.Contains(got, "busy machine") {
+		t.Fatalf("busy: %q", got)
+	}
+}

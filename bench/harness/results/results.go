@@ -81,7 +81,10 @@ type Measurement struct {
 	RSS    map[string]int64
 	HWM    map[string]int64 // each service's VmHWM when the window closed: its peak since it started
 	Stdout map[string]int64 // bytes of log lines written to stdout in the window
-	Sink   sink.Stats       // received in the window
+	// OtherCPU is the CPU time every other process on the machine (the harness included)
+	// used in the window: noise, when it is more than a few per cent of the CPUs.
+	OtherCPU time.Duration
+	Sink     sink.Stats // received in the window
 	// Counted is how many requests the frontend counted in frontend_requests_total over the
 	// whole run, warm-up included, to hold against Load.Sent; -1 where there is no frontend.
 	Counted int64

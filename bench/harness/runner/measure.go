@@ -31,6 +31,7 @@ type loadEvent struct {
 
 // snapshot is everything read at one edge of the window.
 type snapshot struct {
+	busy   time.Duration // the whole machine's
 	cpu    map[string]time.Duration
 	hwm    map[string]int64
 	stdout map[string]int64
@@ -115,9 +116,14 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 	}
 	m.Load = *res
 	m.CPU, m.Stdout = map[string]time.Duration{}, map[string]int64{}
+	ours := time.Duration(0)
 	for name, c := range after.cpu {
 		m.CPU[name] = c - before.cpu[name]
+		ours += m.CPU[name]
 	}
+	// What the rest of the machine took in the window: the harness itself is in it, and
+	// little else should be.
+	m.OtherCPU = max(0, after.busy-before.busy-ours)
 	for name, n := range after.stdout {
 		m.Stdout[name] = n - before.stdout[name]
 	}
@@ -155,6 +161,7 @@ func problems(m results.Measurement) string {
 
 func (r *Runner) snapshot(ctx context.Context, st *stack.Stack, procs []*stack.Process) snapshot {
 	s := snapshot{cpu: map[string]time.Duration{}, hwm: map[string]int64{}, stdout: map[string]int64{}}
+	s.busy, _ = r.procs.Busy()
 	for _, p := range procs {
 		if sample, err := r.procs.Read(p.Pid()); err == nil {
 			s.cpu[p.Name], s.hwm[p.Name] = sample.CPU, sample.HWM
