@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"syscall"
 )
@@ -17,6 +18,7 @@ const usage = `benchrun: what a pillars deployment costs, measured as deployed.
 Usage:
   benchrun run [flags]   the benchmark: builds pillars, runs every configuration, writes RESULTS.md
   benchrun first-signal  only the time from make up's services ready to a request's signals queryable
+  benchrun report        write RESULTS.md, the plot and the README's bars again from a results.json
   benchrun load ...      (started by run) one load run, in its own process
   benchrun sink ...      (started by run) the telemetry sink
   benchrun relay ...     (started by run) one hop of the bare relay
@@ -35,10 +37,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = runBench(ctx, args[1:], stdout, stderr)
+	case "report":
+		err = runReport(ctx, args[1:], stdout, stderr)
 	case "first-signal":
 		err = runFirstSignal(ctx, args[1:], stdout, stderr)
 	case "load":
-		err = runLoad(ctx, args[1:], stdout, stderr)
+		err = runLoad(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "sink":
 		err = runSink(ctx, args[1:], stderr)
 	case "relay":

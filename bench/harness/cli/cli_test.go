@@ -125,6 +125,15 @@ func TestSmokeRunCountsWhatItSays(t *testing.T) {
 	if !strings.Contains(stdout.String(), "SMOKE RUN") || !strings.Contains(stdout.String(), "## The bars") {
 		t.Errorf("summary printed:\n%s", stdout.String())
 	}
+
+	// `benchrun report` writes the same RESULTS.md again from the raw results alone.
+	again := t.TempDir()
+	if err := runReport(t.Context(), []string{"--raw", filepath.Join(out, RawFile), "--out", again}, &bytes.Buffer{}, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if md2, err := os.ReadFile(filepath.Join(again, ResultsFile)); err != nil || !bytes.Equal(md, md2) {
+		t.Errorf("RESULTS.md from results.json differs from the run's (%v)", err)
+	}
 }
 
 func TestVariantFlag(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 
 // runLoad is the load process: one run, described by --spec (JSON), reported on stdout as
 // JSON lines: {"event":"start"}, {"event":"end"}, then {"event":"result",...}.
-func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runLoad(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	specJSON := fs.String("spec", "", "the run, as JSON (see load.Spec)")
@@ -45,6 +45,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	emit(map[string]any{"event": "result", "result": res})
+	// Stay until the harness has read what it needs from /proc and closes stdin.
+	_, _ = io.Copy(io.Discard, stdin)
 	return nil
 }
 

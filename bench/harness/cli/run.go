@@ -145,6 +145,46 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return write(run, *out, *readme, stdout)
 }
 
+// runReport rewrites a run's files from its raw results, with the generator as it is now;
+// --first-signal measures that bar now and adds it to the run.
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	raw := fs.String("raw", "bench/"+RawFile, "the run's results.json")
+	out := fs.String("out", "", "where to write (default: the directory of --raw)")
+	readme := fs.String("readme", "", "README to update between "+readmeBegin+" and "+readmeEnd)
+	first := fs.Bool("first-signal", false, "measure the first-signal bar now (runs scripts/up.sh) and add it to the run")
+	repo := fs.String("repo", ".", "the pillars repository, for --first-signal")
+	tools := fs.String("tools", os.Getenv("PILLARS_TOOLS"), "PILLARS_TOOLS, for --first-signal (default <repo>/.tools)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(*raw)
+	if err != nil {
+		return err
+	}
+	var run results.Run
+	if err := json.Unmarshal(b, &run); err != nil {
+		return fmt.Errorf("%s: %w", *raw, err)
+	}
+	if *first {
+		o := firstsignal.Defaults()
+		if o.Repo, err = filepath.Abs(*repo); err != nil {
+			return err
+		}
+		o.Tools, o.LogDir, o.Progress = *tools, os.TempDir(), stderr
+		if o.Tools == "" {
+			o.Tools = filepath.Join(o.Repo, ".tools")
+		}
+		f := firstsignal.Measure(ctx, o)
+		run.FirstSignal = &f
+	}
+	if *out == "" {
+		*out = filepath.Dir(*raw)
+	}
+	return write(&run, *out, *readme, stdout)
+}
+
 // runFirstSignal measures the first-signal bar alone and prints it as JSON.
 func runFirstSignal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("first-signal", flag.ContinueOnError)

@@ -97,7 +97,7 @@ func Measure(ctx context.Context, o Options) results.FirstSignal {
 	if err != nil {
 		return results.FirstSignal{Why: err.Error()}
 	}
-	f := results.FirstSignal{Measured: true, TraceID: id}
+	f := results.FirstSignal{Measured: true, TraceID: id, At: ready}
 	checks := []struct {
 		into *time.Duration
 		ok   func(context.Context) bool

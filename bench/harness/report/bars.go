@@ -211,6 +211,9 @@ func (v View) firstSignalBar() Bar {
 	}
 	worst := max(f.Trace, f.Log, f.Sample)
 	bar.Measured = fmt.Sprintf("trace %s, log line %s, sample %s", f.Trace.Round(100*time.Millisecond), f.Log.Round(100*time.Millisecond), f.Sample.Round(100*time.Millisecond))
+	if !f.At.IsZero() && v.Run.Finished.Sub(f.At).Abs() > 10*time.Minute {
+		bar.Measured += fmt.Sprintf(" (measured apart from the run, %s)", f.At.UTC().Format("2006-01-02 15:04 MST"))
+	}
 	bar.Status = status(worst <= MaxFirstSignal)
 	return bar
 }

@@ -113,4 +113,5 @@ type FirstSignal struct {
 	Why                string `json:",omitempty"` // when not measured
 	Trace, Log, Sample time.Duration
 	TraceID            string
+	At                 time.Time // when it was measured (`benchrun report` may add it to an earlier run)
 }

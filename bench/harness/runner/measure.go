@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,15 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 		// schedule, as load from another machine would be. Every thread inherits it.
 		bin, args = "nice", append([]string{"-n", strconv.Itoa(r.opts.LoadNice), r.self}, args...)
 	}
-	lp, err := stack.StartProcessTo("load", bin, args, nil, st.Dir, pw)
+	// The load waits, after its result, until its stdin closes: it is still there to be read
+	// from /proc however fast it finished.
+	hold, release, err := os.Pipe()
+	if err != nil {
+		return m, err
+	}
+	defer release.Close()
+	lp, err := stack.StartProcessIO("load", bin, args, nil, st.Dir, hold, pw)
+	hold.Close()
 	if err != nil {
 		return m, err
 	}
@@ -71,6 +80,7 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 		// On an early return nobody reads the pipe any more: close it, or the process
 		// could block writing to it and never end.
 		pr.Close()
+		release.Close()
 		lp.Stop(5 * time.Second)
 		if sampler != nil {
 			sampler.stop()
@@ -85,7 +95,7 @@ func (r *Runner) measure(ctx context.Context, st *stack.Stack, m results.Measure
 	var res *load.Result
 	lines := bufio.NewScanner(pr)
 	lines.Buffer(make([]byte, 1<<20), 1<<20)
-	for lines.Scan() {
+	for res == nil && lines.Scan() { // the result is the last line
 		var ev loadEvent
 		if err := json.Unmarshal(lines.Bytes(), &ev); err != nil {
 			return m, fmt.Errorf("load said %q: %w", lines.Text(), err)

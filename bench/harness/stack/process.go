@@ -36,6 +36,11 @@ func StartProcess(name, bin string, args, env []string, dir string) (*Process, e
 
 // StartProcessTo is StartProcess with stdout going to w as well as being counted.
 func StartProcessTo(name, bin string, args, env []string, dir string, w io.Writer) (*Process, error) {
+	return StartProcessIO(name, bin, args, env, dir, nil, w)
+}
+
+// StartProcessIO is StartProcessTo with stdin read from in.
+func StartProcessIO(name, bin string, args, env []string, dir string, in io.Reader, w io.Writer) (*Process, error) {
 	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -44,6 +49,7 @@ func StartProcessTo(name, bin string, args, env []string, dir string, w io.Write
 	p := &Process{Name: name, logPath: logPath, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = env
+	p.cmd.Stdin = in
 	p.cmd.Stdout = &p.stdout
 	if w != nil {
 		p.cmd.Stdout = io.MultiWriter(&p.stdout, w)
