@@ -83,7 +83,12 @@ func (v View) ratioBar(path, a, b string, min float64, what string) Bar {
 		bar.Status, bar.Measured = NotMeasured, fmt.Sprintf("no round measured both %s and %s", a, b)
 		return bar
 	}
-	bar.Measured = fmt.Sprintf("%s / %s = %.2f (%s %.2f–%.2f): %s vs %s req/s", a, b, r.Median, "per round", r.Min, r.Max,
+	// Two decimals, or three where two would round a miss onto the bar itself.
+	digits := 2
+	if fmt.Sprintf("%.2f", r.Median) == fmt.Sprintf("%.2f", min) && r.Median < min {
+		digits = 3
+	}
+	bar.Measured = fmt.Sprintf("%s / %s = %.*f (per round %.2f–%.2f): %s vs %s req/s", a, b, digits, r.Median, r.Min, r.Max,
 		Num(v.Capacity(path, a).Median), Num(v.Capacity(path, b).Median))
 	bar.Status = status(r.Median >= min)
 	return bar
@@ -211,7 +216,7 @@ func (v View) firstSignalBar() Bar {
 	}
 	worst := max(f.Trace, f.Log, f.Sample)
 	bar.Measured = fmt.Sprintf("trace %s, log line %s, sample %s", f.Trace.Round(100*time.Millisecond), f.Log.Round(100*time.Millisecond), f.Sample.Round(100*time.Millisecond))
-	if !f.At.IsZero() && v.Run.Finished.Sub(f.At).Abs() > 10*time.Minute {
+	if !f.At.IsZero() && v.Run.Finished.Sub(f.At).Abs() > 2*time.Minute {
 		bar.Measured += fmt.Sprintf(" (measured apart from the run, %s)", f.At.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	bar.Status = status(worst <= MaxFirstSignal)
