@@ -55,7 +55,7 @@ dashboards:
 
 # What a deployment costs, measured as deployed: each service in its own process, the load
 # from another, telemetry shipped over loopback; every configuration interleaved over five
-# rounds (about 25 minutes on 2 cores, keep the machine otherwise idle). Writes
+# rounds (about 20 minutes on 2 cores, keep the machine otherwise idle). Writes
 # bench/RESULTS.md, bench/latency.png and bench/results.json, and the bars into README.md.
 # BENCH_QUICK=1 is a smoke run of a few minutes, written to bench/smoke/; BENCH_FLAGS adds
 # options (bin/benchrun run --help).
