@@ -350,5 +350,5 @@ func (v View) notes(p func(string, ...any)) {
 	}
 	p("## Running it")
 	p("")
-	p("`make bench` (about 20 minutes on 2 cores; keep the machine otherwise idle), `BENCH_QUICK=1 make bench` for a smoke run of a few minutes that writes to `bench/smoke/`. `bench/harness/benchrun --help` lists every option, among them `--traces-upstream` and `--loki-upstream` to ship to real backends (those of `make up`) through the counting sink, and `--variant` to run a configuration with extra variables beside the others. The raw measurements of this run are in `results.json` next to this file; `bin/benchrun report` writes this file again from them.")
+	p("`make bench` (about 20 minutes on 2 cores; keep the machine otherwise idle), `BENCH_QUICK=1 make bench` for a smoke run of a few minutes that writes to `bench/smoke/`. `bin/benchrun run --help` (built by `make bench`) lists every option, among them `--traces-upstream` and `--loki-upstream` to ship to real backends (those of `make up`) through the counting sink, and `--variant` to run a configuration with extra variables beside the others. The raw measurements of this run are in `results.json` next to this file; `bin/benchrun report` writes this file again from them.")
 }
