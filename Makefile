@@ -28,7 +28,8 @@ down:
 tools:
 	scripts/tools.sh
 
-# The whole proof: unit and in-process contract tests with the race detector,
+# The whole proof: unit and in-process contract tests with the race detector (on SQLite and
+# on a real PostgreSQL the tests start themselves: PostgreSQL's server must be installed),
 # the deploy/ and chart checks, the benchmark harness's own tests, then the end-to-end suite
 # against real backends.
 test: vet unit deploy-check chart-check bench-check e2e
