@@ -97,7 +97,7 @@ func pillars(b *testing.B, m mode, cacheTTL time.Duration) stack {
 	b.Cleanup(func() { dbSrv.Close(); _ = db.Close() })
 
 	beTel := newTelemetry(b, "backend", m, sinkURL)
-	be, err := backend.New(ctx, backend.Config{CacheTTL: cacheTTL}, beTel, database.NewClient(dbSrv.URL, beTel.NewClient()))
+	be, err := backend.New(ctx, backend.Config{CacheTTL: cacheTTL, DatabaseURL: dbSrv.URL}, beTel)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func pillars(b *testing.B, m mode, cacheTTL time.Duration) stack {
 	b.Cleanup(func() { beSrv.Close(); _ = be.Close() })
 
 	feTel := newTelemetry(b, "frontend", m, sinkURL)
-	fe, err := frontend.New(ctx, frontend.Config{}, feTel, backend.NewClient(beSrv.URL, feTel.NewClient()))
+	fe, err := frontend.New(ctx, frontend.Config{BackendURL: beSrv.URL}, feTel)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -109,6 +109,8 @@ func startOTLPStack(t *testing.T) *otlpStack {
 		"--frontend-addr=" + s.frontend,
 		"--backend-url=http://" + s.backend,
 		"--traffic-rate=0",
+		// As in the main stack: pillars verify's requests carry their own traceparent.
+		"--continue-incoming-traces",
 	}, common...)...).ready = "http://" + s.frontend + "/ready"
 
 	t.Cleanup(func() {

@@ -22,6 +22,8 @@ type commonOptions struct {
 	lokiRetries     int
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
+	adminToken      string
+	requestFaults   string
 }
 
 func (o *commonOptions) register(f *flags) {
@@ -32,6 +34,8 @@ func (o *commonOptions) register(f *flags) {
 	f.Int(&o.lokiBuffer, "loki-buffer", 10000, "log lines held while Loki is slow or down; more are dropped and counted")
 	f.Int(&o.lokiRetries, "loki-retries", 5, "retries of a failed push, with exponential backoff")
 	f.Duration(&o.drainDelay, "drain-delay", 5*time.Second, "on SIGINT/SIGTERM, how long /ready answers 503 while requests are still served, so load balancers stop sending first")
+	f.String(&o.adminToken, "admin-token", "", "bearer token the admin endpoints (/admin/...) require; without one they are open on loopback only")
+	f.String(&o.requestFaults, "request-faults", "auto", "honour the X-Pillars-Fault header (and its baggage): on, off, or auto (on while listening on loopback only)")
 	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "after the drain delay, the time given to in-flight requests before they are cut off")
 }
 
@@ -144,6 +148,7 @@ func firstNonEmpty(vs ...string) string {
 }
 
 type frontendOptions struct {
+	faults                 string
 	addr                   string
 	backendURL             string
 	backendTimeout         time.Duration
@@ -162,11 +167,13 @@ func (o *frontendOptions) register(f *flags, defaultRate float64, standalone boo
 	f.Duration(&o.backendTimeout, "backend-timeout", 5*time.Second, "deadline of one backend call")
 	f.Float(&o.trafficRate, "traffic-rate", defaultRate, "built-in traffic, requests per second; 0 turns it off")
 	f.Int(&o.trafficUsers, "traffic-users", 200, "simulated visitors the built-in traffic draws from")
+	f.String(&o.faults, "frontend-faults", "", `frontend faults at start, as PUT /admin/faults takes them, e.g. {"retries":2}`)
 	f.Bool(&o.continueIncomingTraces, "continue-incoming-traces", false,
 		"continue callers' W3C trace context instead of starting a new trace linked to it (for a frontend behind your own traced proxy)")
 }
 
 type backendOptions struct {
+	faults          string
 	addr            string
 	databaseURL     string
 	cacheTTL        time.Duration
@@ -182,11 +189,14 @@ func (o *backendOptions) register(f *flags, standalone bool) {
 	f.Duration(&o.cacheTTL, "cache-ttl", 30*time.Second, "how long a successful answer stays cached")
 	f.Int(&o.cacheSize, "cache-size", 10000, "cache entries kept at most (least recently used evicted)")
 	f.Duration(&o.databaseTimeout, "database-timeout", 2*time.Second, "deadline of one database call")
+	f.String(&o.faults, "backend-faults", "", `backend faults at start, as PUT /admin/faults takes them, e.g. {"cache_off":true}`)
 }
 
 type databaseOptions struct {
+	faults             string
 	addr               string
 	dbPath             string
+	dbURL              string
 	slowQueryThreshold time.Duration
 	queryLatency       time.Duration
 	queryJitter        time.Duration
@@ -195,9 +205,11 @@ type databaseOptions struct {
 
 func (o *databaseOptions) register(f *flags) {
 	f.String(&o.addr, "database-addr", "127.0.0.1:8003", "database service listen address")
-	f.String(&o.dbPath, "db-path", "pillars.db", "SQLite file, created and seeded on first start")
+	f.String(&o.dbURL, "db-url", "", "PostgreSQL database the replicas share, postgres://user:password@host:5432/db (prefer the variable: a flag shows in ps); empty uses SQLite at --db-path")
+	f.String(&o.dbPath, "db-path", "pillars.db", "SQLite file, created and seeded on first start (when --db-url is empty)")
 	f.Duration(&o.slowQueryThreshold, "slow-query-threshold", 100*time.Millisecond, "queries slower than this are counted and logged as slow")
 	f.Duration(&o.queryLatency, "query-latency", 0, "fault: latency added to every query (also settable at runtime: PUT /admin/faults)")
 	f.Duration(&o.queryJitter, "query-jitter", 0, "fault: random extra latency, uniform in [0, jitter)")
 	f.Float(&o.queryErrorRate, "query-error-rate", 0, "fault: share of queries that fail, 0..1")
+	f.String(&o.faults, "database-faults", "", `database faults at start, as PUT /admin/faults takes them, e.g. {"missing_index":true} (the query-* flags add to them)`)
 }

@@ -230,6 +230,16 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("%v with %s taken: %v (exit %d), want the address named as in use", args, taken, err, exitCode(err))
 		}
 	}
+	err = run(t.Context(), []string{"database", "--database-addr", "127.0.0.1:0", "--db-path", seededCopy(t),
+		"--database-faults", `{"latency":"2h"}`}, func(string) string { return "" }, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--database-faults: knob latency: at most 30s") || exitCode(err) != 2 {
+		t.Errorf("faults out of bounds: %v (exit %d), want a usage error naming the knob", err, exitCode(err))
+	}
+	err = run(t.Context(), []string{"backend", "--backend-addr", "127.0.0.1:0", "--request-faults", "sometimes"},
+		func(string) string { return "" }, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), `--request-faults "sometimes"`) || exitCode(err) != 2 {
+		t.Errorf("bad --request-faults: %v (exit %d)", err, exitCode(err))
+	}
 	err = run(t.Context(), []string{"backend", "--backend-addr", "nonsense"}, func(string) string { return "" }, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), `"nonsense" is not a host:port address`) || exitCode(err) != 2 {
 		t.Errorf("malformed address: %v (exit %d), want a usage error", err, exitCode(err))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/pillars-o11y/pillars/internal/backend"
 	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/frontend"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
@@ -153,8 +155,12 @@ func (l *listeners) close() {
 // the order they stop: callers first (frontend, backend, database).
 func startUnits(ctx context.Context, o *serviceOptions, lns *listeners, getenv func(string) string, stdout io.Writer) ([]*unit, error) {
 	var units []*unit
-	add := func(name string, ln net.Listener, build func(*telemetry.Telemetry) (service, error)) error {
+	add := func(name string, ln net.Listener, build func(*telemetry.Telemetry, access) (service, error)) error {
 		cfg, err := o.common.telemetryConfig(name, getenv, stdout, o.standalone)
+		if err != nil {
+			return err
+		}
+		a, err := o.common.access(ln)
 		if err != nil {
 			return err
 		}
@@ -162,9 +168,12 @@ func startUnits(ctx context.Context, o *serviceOptions, lns *listeners, getenv f
 		if err != nil {
 			return err
 		}
-		svc, err := build(tel)
+		svc, err := build(tel, a)
 		if err != nil {
 			_ = tel.Shutdown(context.WithoutCancel(ctx))
+			if ue, ok := errors.AsType[usageError](err); ok {
+				return ue
+			}
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		u := &unit{name: name, tel: tel, svc: svc, server: telemetry.NewServer(ln, svc.Handler(), tel.Logger)}
@@ -174,18 +183,28 @@ func startUnits(ctx context.Context, o *serviceOptions, lns *listeners, getenv f
 	steps := []struct {
 		name  string
 		ln    net.Listener
-		build func(*telemetry.Telemetry) (service, error)
+		build func(*telemetry.Telemetry, access) (service, error)
 	}{
-		{"database", lns.database, func(tel *telemetry.Telemetry) (service, error) {
-			return database.New(ctx, o.database.config(), tel)
+		{"database", lns.database, func(tel *telemetry.Telemetry, a access) (service, error) {
+			cfg, err := o.database.config(a)
+			if err != nil {
+				return nil, err
+			}
+			return database.New(ctx, cfg, tel)
 		}},
-		{"backend", lns.backend, func(tel *telemetry.Telemetry) (service, error) {
-			db := database.NewClient(o.backend.databaseURL, tel.NewClient())
-			return backend.New(ctx, o.backend.config(), tel, db)
+		{"backend", lns.backend, func(tel *telemetry.Telemetry, a access) (service, error) {
+			cfg, err := o.backend.config(a)
+			if err != nil {
+				return nil, err
+			}
+			return backend.New(ctx, cfg, tel)
 		}},
-		{"frontend", lns.frontend, func(tel *telemetry.Telemetry) (service, error) {
-			be := backend.NewClient(o.frontend.backendURL, tel.NewClient())
-			return frontend.New(ctx, o.frontend.config(), tel, be)
+		{"frontend", lns.frontend, func(tel *telemetry.Telemetry, a access) (service, error) {
+			cfg, err := o.frontend.config(a)
+			if err != nil {
+				return nil, err
+			}
+			return frontend.New(ctx, cfg, tel)
 		}},
 	}
 	var err error
@@ -206,29 +225,73 @@ func startUnits(ctx context.Context, o *serviceOptions, lns *listeners, getenv f
 	return units, nil
 }
 
-func (o *databaseOptions) config() database.Config {
+// access is how a service behind ln lets itself be driven: the admin endpoints' guard, and
+// whether a request may break itself with X-Pillars-Fault.
+type access struct {
+	admin         telemetry.AdminConfig
+	requestFaults bool
+}
+
+func (o *commonOptions) access(ln net.Listener) (access, error) {
+	exposed := !ln.Addr().(*net.TCPAddr).IP.IsLoopback()
+	a := access{admin: telemetry.AdminConfig{Token: o.adminToken, Exposed: exposed}}
+	switch o.requestFaults {
+	case "auto", "":
+		a.requestFaults = !exposed
+	case "on":
+		a.requestFaults = true
+	case "off":
+	default:
+		return a, usageError{fmt.Errorf("--request-faults %q: want on, off or auto", o.requestFaults)}
+	}
+	return a, nil
+}
+
+func (o *databaseOptions) config(a access) (database.Config, error) {
+	f, err := faults.Parse[faults.Database]("database", o.faults)
+	if err != nil {
+		return database.Config{}, usageError{fmt.Errorf("--database-faults: %w", err)}
+	}
+	// The query-* flags of the first version add to the document.
+	f.Latency = cmp.Or(faults.Duration(o.queryLatency), f.Latency)
+	f.Jitter = cmp.Or(faults.Duration(o.queryJitter), f.Jitter)
+	f.ErrorRate = cmp.Or(faults.Rate(o.queryErrorRate), f.ErrorRate)
 	return database.Config{
+		URL:                o.dbURL,
 		Path:               o.dbPath,
 		SlowQueryThreshold: o.slowQueryThreshold,
-		Faults: database.Faults{
-			Latency:   database.Duration(o.queryLatency),
-			Jitter:    database.Duration(o.queryJitter),
-			ErrorRate: o.queryErrorRate,
-		},
+		Faults:             f,
+		RequestFaults:      a.requestFaults,
+		Admin:              a.admin,
+	}, nil
+}
+
+func (o *backendOptions) config(a access) (backend.Config, error) {
+	f, err := faults.Parse[faults.Backend]("backend", o.faults)
+	if err != nil {
+		return backend.Config{}, usageError{fmt.Errorf("--backend-faults: %w", err)}
 	}
+	return backend.Config{
+		DatabaseURL: o.databaseURL, CacheTTL: o.cacheTTL, CacheSize: o.cacheSize, DatabaseTimeout: o.databaseTimeout,
+		Faults: f, RequestFaults: a.requestFaults, Admin: a.admin,
+	}, nil
 }
 
-func (o *backendOptions) config() backend.Config {
-	return backend.Config{CacheTTL: o.cacheTTL, CacheSize: o.cacheSize, DatabaseTimeout: o.databaseTimeout}
-}
-
-func (o *frontendOptions) config() frontend.Config {
+func (o *frontendOptions) config(a access) (frontend.Config, error) {
+	f, err := faults.Parse[faults.Frontend]("frontend", o.faults)
+	if err != nil {
+		return frontend.Config{}, usageError{fmt.Errorf("--frontend-faults: %w", err)}
+	}
 	return frontend.Config{
+		BackendURL:             o.backendURL,
 		BackendTimeout:         o.backendTimeout,
 		MaxUserID:              database.MaxUserID,
 		MaxProductID:           database.MaxProductID,
 		ContinueIncomingTraces: o.continueIncomingTraces,
-	}
+		Faults:                 f,
+		RequestFaults:          a.requestFaults,
+		Admin:                  a.admin,
+	}, nil
 }
 
 // serve runs the units until ctx ends or one of them fails, then shuts everything down.

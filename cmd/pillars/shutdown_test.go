@@ -94,7 +94,7 @@ func TestGraceThatRunsOutIsAnError(t *testing.T) {
 	addr := freeAddr(t)
 	env := map[string]string{
 		"PILLARS_DATABASE_ADDR": addr, "PILLARS_DB_PATH": seededCopy(t), "OTEL_SDK_DISABLED": "true",
-		"PILLARS_QUERY_LATENCY": "1m", "PILLARS_DRAIN_DELAY": "0s", "PILLARS_SHUTDOWN_TIMEOUT": "100ms",
+		"PILLARS_QUERY_LATENCY": "25s", "PILLARS_DRAIN_DELAY": "0s", "PILLARS_SHUTDOWN_TIMEOUT": "100ms",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

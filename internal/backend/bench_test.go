@@ -9,7 +9,6 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/pillars-o11y/pillars/internal/database"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -27,7 +26,7 @@ func BenchmarkGetUserCached(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	svc, err := New(context.Background(), Config{}, tel, database.NewClient(db.URL, tel.NewClient()))
+	svc, err := New(context.Background(), Config{DatabaseURL: db.URL}, tel)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
 	cache := cacheState(hit)
 	trace.SpanFromContext(ctx).SetAttributes(semconv.UserID(idText), attribute.String("app.cache", cache))
 	if !hit {
-		user, err = loadShared(ctx, s.users, id, func(ctx context.Context) (database.User, error) {
+		user, err = loadShared(ctx, s, s.users, id, func(ctx context.Context) (database.User, error) {
 			return callDB(ctx, s, opGetUser, subject, idAttr, func(ctx context.Context) (database.User, error) {
 				return s.db.GetUser(ctx, id)
 			})
@@ -69,7 +69,7 @@ func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
 	cache := cacheState(hit)
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Int64("app.product.id", id), attribute.String("app.cache", cache))
 	if !hit {
-		product, err = loadShared(ctx, s.products, id, func(ctx context.Context) (database.Product, error) {
+		product, err = loadShared(ctx, s, s.products, id, func(ctx context.Context) (database.Product, error) {
 			return callDB(ctx, s, opGetProduct, subject, idAttr, func(ctx context.Context) (database.Product, error) {
 				return s.db.GetProduct(ctx, id)
 			})
@@ -98,7 +98,7 @@ func (s *Service) getData(w http.ResponseWriter, r *http.Request) {
 	trace.SpanFromContext(ctx).SetAttributes(attribute.String("app.cache", cache))
 	if !hit {
 		var err error
-		if data, err = loadShared(ctx, s.data, struct{}{}, s.loadData); err != nil {
+		if data, err = loadShared(ctx, s, s.data, struct{}{}, s.loadData); err != nil {
 			s.fail(w, r, "data", err)
 			return
 		}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pillars-o11y/pillars/internal/database"
 	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
@@ -33,7 +32,8 @@ func startBackend(t *testing.T, db *fakeDB, cfg Config) *harness {
 func startBackendAt(t *testing.T, dbURL string, cfg Config) *harness {
 	t.Helper()
 	rec := telemetrytest.New(t, "backend")
-	svc, err := New(context.Background(), cfg, rec.Telemetry, database.NewClient(dbURL, rec.NewClient()))
+	cfg.DatabaseURL = dbURL
+	svc, err := New(context.Background(), cfg, rec.Telemetry)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

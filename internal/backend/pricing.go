@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -34,6 +36,23 @@ const (
 
 // errNegativePrice is bad data from the database: a price can be zero, never negative.
 var errNegativePrice = errors.New("product has a negative list price")
+
+// errPricingFault is a pricing failure made on purpose by the pricing_error_rate fault.
+var errPricingFault = errors.New("the pricing rules failed on purpose (fault injection)")
+
+// burnCPU keeps one core busy for d, doing real work (hashing) that the compiler cannot drop:
+// the CPU a slow code path costs shows in process_cpu_seconds_total and the span's duration.
+func burnCPU(d time.Duration) {
+	deadline := time.Now().Add(d)
+	h := fnv.New64a()
+	buf := make([]byte, 4096)
+	for time.Now().Before(deadline) {
+		for range 64 {
+			_, _ = h.Write(buf)
+		}
+		buf[0] = byte(h.Sum64())
+	}
+}
 
 // volumeTier returns the discount tier of a list price.
 func volumeTier(listCents int64) (percent int64, rule string) {
@@ -98,7 +117,16 @@ func (s *Service) applyPricingRules(ctx context.Context, p database.Product) (Pr
 		attribute.Int64("pricing.list_price_cents", p.PriceCents),
 	))
 	defer span.End()
+	f := s.faults.ForRequest(ctx)
+	if f.CPUBurn > 0 {
+		span.SetAttributes(attribute.Int64("pillars.fault.cpu_burn_ms", f.CPUBurn.D().Milliseconds()))
+		burnCPU(f.CPUBurn.D())
+	}
 	pr, err := priceOf(p)
+	if err == nil && faults.Happens(f.PricingErrorRate) {
+		span.SetAttributes(attribute.Bool("pillars.fault.error", true))
+		err = errPricingFault
+	}
 	telemetry.Observe(ctx, s.metrics.pricing, time.Since(start).Seconds())
 	if err != nil {
 		span.RecordError(err)

@@ -39,7 +39,12 @@ func newReadThrough[K comparable, V any](ttl time.Duration, size int, timeout ti
 func cached[K comparable, V any](ctx context.Context, s *Service, rt *readThrough[K, V], key K,
 	subject string, id slog.Attr) (V, bool) {
 	start := time.Now()
-	v, ok := rt.cache.Get(key)
+	var v V
+	ok := false
+	bypassed := s.faults.ForRequest(ctx).CacheOff
+	if !bypassed {
+		v, ok = rt.cache.Get(key)
+	}
 	telemetry.Observe(ctx, s.metrics.cacheLookup, time.Since(start).Seconds())
 	if ok {
 		s.metrics.cacheHit.Inc() // the hot path: the lookup histogram carries the exemplar
@@ -47,21 +52,30 @@ func cached[K comparable, V any](ctx context.Context, s *Service, rt *readThroug
 		return v, true
 	}
 	s.metrics.cacheMiss.Inc()
+	if bypassed {
+		trace.SpanFromContext(ctx).SetAttributes(attribute.Bool("pillars.fault.cache_off", true))
+	}
 	s.tel.Logger.InfoContext(ctx, "Cache miss for "+subject, id, "cache", cacheMiss)
 	return v, false
 }
 
 // loadShared loads key after a miss, sharing the load with every concurrent miss of the same
-// key, and caches a successful result.
-func loadShared[K comparable, V any](ctx context.Context, rt *readThrough[K, V], key K,
+// key, and caches a successful result. With the cache off (the cache_off fault) every request
+// makes its own load and nothing is kept: the stampede a cache normally prevents.
+func loadShared[K comparable, V any](ctx context.Context, s *Service, rt *readThrough[K, V], key K,
 	load func(context.Context) (V, error)) (V, error) {
+	if s.faults.ForRequest(ctx).CacheOff {
+		lctx, cancel := context.WithTimeout(ctx, rt.timeout)
+		defer cancel()
+		return load(lctx)
+	}
 	v, shared, err := rt.flights.do(ctx, key, rt.timeout, func(ctx context.Context) (V, error) {
 		// A load that ended between the caller's lookup and now has filled the cache already.
 		if v, ok := rt.cache.Get(key); ok {
 			return v, nil
 		}
 		v, err := load(ctx)
-		if err == nil {
+		if err == nil && !s.faults.Current().CacheOff {
 			rt.cache.Add(key, v)
 		}
 		return v, err

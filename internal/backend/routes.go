@@ -13,9 +13,13 @@ func (s *Service) Handler() http.Handler { return s.handler() }
 // routes builds the handler: every route of the backend is listed here.
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/data", s.getData)
-	mux.HandleFunc("GET /api/user/{id}", s.getUser)
-	mux.HandleFunc("GET /api/product/{id}", s.getProduct)
+	api := func(route string, h http.HandlerFunc) http.Handler {
+		return s.faults.Wrap(route, s.cfg.RequestFaults, s.leaking(h))
+	}
+	mux.Handle("GET /api/data", api("/api/data", s.getData))
+	mux.Handle("GET /api/user/{id}", api("/api/user/{id}", s.getUser))
+	mux.Handle("GET /api/product/{id}", api("/api/product/{id}", s.getProduct))
+	s.faults.Routes(mux, s.tel, s.guard)
 	s.health.Register(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 	return s.tel.Instrument(mux, telemetry.SpanNames{
@@ -24,3 +28,6 @@ func (s *Service) routes() http.Handler {
 		"GET /api/product/{id}": "backend_get_product",
 	})
 }
+
+// routeTemplates are the API's routes, as the route knob of the faults names them.
+func routeTemplates() []string { return []string{"/api/data", "/api/user/{id}", "/api/product/{id}"} }

@@ -15,14 +15,20 @@ import (
 	"time"
 
 	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
 // Config is the backend's configuration, filled by cmd. Zero values take the defaults.
 type Config struct {
+	DatabaseURL     string        // where the database service is (http://127.0.0.1:8003)
 	CacheTTL        time.Duration // how long a successful answer is served from memory (default 30s)
 	CacheSize       int           // entries per cache, users and products each (default 10000)
 	DatabaseTimeout time.Duration // bound on each call to the database (default 2s)
+
+	Faults        faults.Backend        // at start; changed at runtime through /admin/faults
+	RequestFaults bool                  // one request may break itself with X-Pillars-Fault
+	Admin         telemetry.AdminConfig // protects /admin/*
 }
 
 // Defaults of Config.
@@ -55,6 +61,9 @@ type Service struct {
 	db      *database.Client
 	metrics *metrics
 	health  *telemetry.Health
+	faults  *faults.Switch[faults.Backend]
+	guard   *telemetry.AdminGuard
+	leak    *memoryLeak
 
 	users    *readThrough[int64, database.User]
 	products *readThrough[int64, database.Product]
@@ -63,34 +72,63 @@ type Service struct {
 	handler func() http.Handler
 }
 
-// New returns a backend that calls the database through db. It starts no goroutine and
-// keeps nothing from ctx; it is ready to serve when it returns.
-func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry, db *database.Client) (*Service, error) {
-	if tel == nil || db == nil {
-		return nil, errors.New("backend: telemetry and database client are required")
+// New returns a backend that calls the database at cfg.DatabaseURL. It starts no goroutine
+// and keeps nothing from ctx; it is ready to serve when it returns.
+func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, error) {
+	if tel == nil || cfg.DatabaseURL == "" {
+		return nil, errors.New("backend: telemetry and the database's URL are required")
 	}
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
 	s := &Service{
-		cfg:     cfg,
-		tel:     tel,
-		db:      db,
-		metrics: newMetrics(tel.Registry),
-		// Health checks use a plain client: they are not traced (a span per probe would be
-		// noise) and must answer quickly even when the database hangs.
-		health: tel.NewHealth(telemetry.Dependency{
-			Name:  "database",
-			Check: telemetry.CheckURL(&http.Client{Timeout: time.Second}, db.Healthz()),
-		}),
+		cfg:      cfg,
+		tel:      tel,
+		guard:    tel.Guard(cfg.Admin),
+		leak:     &memoryLeak{},
+		metrics:  newMetrics(tel.Registry),
 		users:    newReadThrough[int64, database.User](cfg.CacheTTL, cfg.CacheSize, cfg.DatabaseTimeout),
 		products: newReadThrough[int64, database.Product](cfg.CacheTTL, cfg.CacheSize, cfg.DatabaseTimeout),
 		// One overview, one entry.
 		data: newReadThrough[struct{}, DataResponse](cfg.CacheTTL, 1, cfg.DatabaseTimeout),
 	}
+	sw, err := faults.NewSwitch("backend", cfg.Faults, s.applyFaults,
+		faults.WithChoices("routes", routeTemplates()), faults.WithRegistry(tel.Registry), faults.WithErrorWriter(tel.WriteError))
+	if err != nil {
+		return nil, fmt.Errorf("backend: %w", err)
+	}
+	s.faults = sw
+	s.db = database.NewClient(cfg.DatabaseURL, tel.NewClient(telemetry.WithTransport(func(rt http.RoundTripper) http.RoundTripper {
+		return faults.Transport(rt, sw)
+	})))
+	// Health checks use a plain client: they are not traced (a span per probe would be noise)
+	// and must answer quickly even when the database hangs.
+	s.health = tel.NewHealth(telemetry.Dependency{
+		Name:  "database",
+		Check: telemetry.CheckURL(&http.Client{Timeout: time.Second}, s.db.Healthz()),
+	})
 	s.handler = sync.OnceValue(s.routes)
 	s.health.SetReady(true)
 	return s, nil
+}
+
+// applyFaults does what a change of the faults needs beyond a read: the cache is emptied when
+// it is turned off (so that turning it on again starts cold), leaked memory is let go when
+// the leak is cleared, and the reported version follows the version knob.
+func (s *Service) applyFaults(old, now faults.Backend) {
+	if now.CacheOff && !old.CacheOff {
+		s.users.cache.Clear()
+		s.products.cache.Clear()
+		s.data.cache.Clear()
+	}
+	if now.MemoryLeak == 0 && old.MemoryLeak != 0 {
+		s.leak.release()
+	}
+	if now.Version != old.Version {
+		if err := s.tel.SetVersion(context.Background(), now.Version); err != nil {
+			s.tel.Logger.Error("Version change failed", "version", now.Version, "error", err.Error())
+		}
+	}
 }
 
 // SetReady flips /ready, for start-up and graceful shutdown.

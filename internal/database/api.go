@@ -148,10 +148,3 @@ func (l LowStock) Validate() error {
 	}
 	return nil
 }
-
-// Faults are the runtime fault-injection knobs (GET/PUT /admin/faults). Zero means off.
-type Faults struct {
-	Latency   Duration `json:"latency"`    // added to every query
-	Jitter    Duration `json:"jitter"`     // uniform random extra in [0, Jitter)
-	ErrorRate float64  `json:"error_rate"` // share of queries that fail, 0..1
-}

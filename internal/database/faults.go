@@ -2,79 +2,42 @@ package database
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/pillars-o11y/pillars/internal/telemetry"
+	"github.com/pillars-o11y/pillars/internal/faults"
 )
 
 // errInjected marks a failure made on purpose by the error-rate knob.
 var errInjected = errors.New("injected fault")
 
-// maxFaultsBody bounds PUT /admin/faults: the document is three short fields.
-const maxFaultsBody = 4 << 10
-
-// validate checks settings that JSON decoding alone lets through.
-func (f Faults) validate() error {
-	switch {
-	case !(f.ErrorRate >= 0 && f.ErrorRate <= 1): // also rejects NaN
-		return fmt.Errorf("error_rate %v: must be between 0 and 1", f.ErrorRate)
-	case f.Latency < 0:
-		return fmt.Errorf("latency %s: must not be negative", time.Duration(f.Latency))
-	case f.Jitter < 0:
-		return fmt.Errorf("jitter %s: must not be negative", time.Duration(f.Jitter))
-	}
-	return nil
-}
-
-// faultSwitch holds the current fault settings. Every query reads them and an admin request
-// replaces them, so they sit behind an atomic pointer: a query sees either the old settings or
-// the new ones, never a mix, and never waits for a lock.
-type faultSwitch struct {
-	current atomic.Pointer[Faults]
-}
-
-func newFaultSwitch(initial Faults) *faultSwitch {
-	f := &faultSwitch{}
-	f.set(initial)
-	return f
-}
-
-func (f *faultSwitch) get() Faults  { return *f.current.Load() }
-func (f *faultSwitch) set(v Faults) { f.current.Store(&v) }
-
-// inject applies the current settings to one query: it waits the added latency (plus jitter),
-// or less if ctx ends first, then fails the query with the configured probability.
-func (f *faultSwitch) inject(ctx context.Context) error {
-	cur := f.current.Load()
-	if cur.Latency == 0 && cur.Jitter == 0 && cur.ErrorRate == 0 {
+// inject applies the latency and error knobs in effect for the request to one query: it waits
+// the added latency (plus jitter), or less if ctx ends first, then fails the query with the
+// configured probability.
+func (s *Service) inject(ctx context.Context) error {
+	f := s.faults.ForRequest(ctx)
+	if f.Latency == 0 && f.Jitter == 0 && f.ErrorRate == 0 {
 		return nil
 	}
 	span := trace.SpanFromContext(ctx)
-	if d := time.Duration(cur.Latency) + jitter(time.Duration(cur.Jitter)); d > 0 {
+	if d := f.Latency.D() + jitter(f.Jitter.D()); d > 0 {
 		span.SetAttributes(attribute.Int64("pillars.fault.latency_ms", d.Milliseconds()))
-		timer := time.NewTimer(d)
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return context.Cause(ctx)
+		if err := faults.Sleep(ctx, d); err != nil {
+			return err
 		}
 	}
-	if cur.ErrorRate > 0 && rand.Float64() < cur.ErrorRate {
+	if faults.Happens(f.ErrorRate) {
 		span.SetAttributes(attribute.Bool("pillars.fault.error", true))
 		return fmt.Errorf("%w: query failed on purpose (error_rate %s)", errInjected,
-			strconv.FormatFloat(cur.ErrorRate, 'g', -1, 64))
+			strconv.FormatFloat(float64(f.ErrorRate), 'g', -1, 64))
 	}
 	return nil
 }
@@ -87,42 +50,108 @@ func jitter(max time.Duration) time.Duration {
 	return rand.N(max)
 }
 
-// getFaults answers the current settings.
-func (s *Service) getFaults(w http.ResponseWriter, r *http.Request) {
-	telemetry.WriteJSON(w, http.StatusOK, s.faults.get())
+// applyFaults does what a change of the service's faults needs beyond a read: start or stop
+// the lock holder, drop or rebuild the index, resize the pool. It runs serialised, after each
+// change.
+func (s *Service) applyFaults(old, now faults.Database) {
+	ctx := context.Background()
+	if now.PoolSize != old.PoolSize {
+		size := now.PoolSize
+		if size == 0 {
+			size = s.cfg.MaxOpenConns
+		}
+		s.db.SetMaxOpenConns(size)
+		s.db.SetMaxIdleConns(size)
+	}
+	if now.MissingIndex != old.MissingIndex {
+		if err := s.setIndexMissing(ctx, now.MissingIndex); err != nil {
+			s.tel.Logger.ErrorContext(ctx, "Index change failed", "missing_index", now.MissingIndex, "error", err.Error())
+		}
+	}
+	if now.LockHold != old.LockHold {
+		s.locker.hold(now.LockHold.D())
+	}
 }
 
-// putFaults replaces the settings with the request's document (fields left out are zero, as
-// PUT replaces) and answers the new settings.
-func (s *Service) putFaults(w http.ResponseWriter, r *http.Request) {
-	f, err := decodeFaults(w, r)
-	if err != nil {
-		s.fail(w, r, err)
+// faultyIndex is the index the missing_index fault drops: the one every user lookup and
+// user_orders use. Without it both scan the whole orders table. Both statements are the same
+// in SQLite and PostgreSQL.
+const (
+	faultyIndex       = "orders_user"
+	faultyIndexCreate = "CREATE INDEX IF NOT EXISTS orders_user ON orders (user_id, created_at)"
+)
+
+// setIndexMissing drops or rebuilds faultyIndex, then plans every statement again so that
+// query_planning records the plan the store now really uses. Prepared statements are planned
+// again by the store itself on their next run (the schema changed). On PostgreSQL the index
+// is gone for every replica sharing the database; theirs replan at their next refresh.
+func (s *Service) setIndexMissing(ctx context.Context, missing bool) error {
+	stmt := faultyIndexCreate
+	if missing {
+		stmt = "DROP INDEX IF EXISTS " + faultyIndex
+	}
+	if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+		return err
+	}
+	if err := s.stmts.replan(ctx); err != nil {
+		return err
+	}
+	msg := "Index " + faultyIndex + " rebuilt"
+	if missing {
+		msg = "Index " + faultyIndex + " dropped"
+	}
+	s.tel.Logger.InfoContext(ctx, msg, "index", faultyIndex)
+	return nil
+}
+
+// lockHolder is a real writer for the lock_hold fault: it takes the store's lock for the hold,
+// lets go for a moment, and takes it again, until told to stop (see the stores' holdLock).
+type lockHolder struct {
+	db    *sql.DB
+	store store
+	log   func(msg string, args ...any)
+
+	mu   sync.Mutex
+	stop context.CancelFunc
+	done chan struct{}
+	on   bool
+}
+
+// lockPause is how long the holder lets go between two holds: a few requests get through.
+const lockPause = 100 * time.Millisecond
+
+// claim is the statement a request's transaction runs to wait for the held lock: "" when the
+// fault is off, or when the store's readers wait for the holder without one.
+func (l *lockHolder) claim() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.on {
+		return ""
+	}
+	return l.store.claimLock()
+}
+
+// hold starts holding the lock for d at a time (0 stops).
+func (l *lockHolder) hold(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stop != nil {
+		l.stop()
+		<-l.done
+		l.stop, l.on = nil, false
+	}
+	if d <= 0 {
 		return
 	}
-	s.faults.set(f)
-	s.tel.Logger.InfoContext(r.Context(), "Fault injection updated",
-		"latency", time.Duration(f.Latency).String(), "jitter", time.Duration(f.Jitter).String(),
-		"error_rate", f.ErrorRate)
-	telemetry.WriteJSON(w, http.StatusOK, f)
-}
-
-func decodeFaults(w http.ResponseWriter, r *http.Request) (Faults, error) {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFaultsBody))
-	dec.DisallowUnknownFields()
-	var f Faults
-	if err := dec.Decode(&f); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return f, &telemetry.HTTPError{Status: http.StatusRequestEntityTooLarge,
-				Err: fmt.Errorf("faults document larger than %d bytes", maxFaultsBody)}
+	ctx, cancel := context.WithCancel(context.Background())
+	l.stop, l.done, l.on = cancel, make(chan struct{}), true
+	go func() {
+		defer close(l.done)
+		for ctx.Err() == nil {
+			if err := l.store.holdLock(ctx, l.db, d); err != nil && ctx.Err() == nil {
+				l.log("Lock holder failed", "error", err.Error())
+			}
+			_ = faults.Sleep(ctx, lockPause)
 		}
-		return f, badRequest("invalid faults document: %v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return f, badRequest("invalid faults document: want one JSON object and nothing after it")
-	}
-	if err := f.validate(); err != nil {
-		return f, badRequest("invalid faults: %v", err)
-	}
-	return f, nil
+	}()
 }

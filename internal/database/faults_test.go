@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel/codes"
 
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
@@ -20,28 +21,33 @@ func (h *harness) putFaults(t testing.TB, body string) response {
 	return h.do(t, http.MethodPut, "/admin/faults", body)
 }
 
-func (h *harness) faults(t testing.TB) Faults {
+func (h *harness) faults(t testing.TB) faults.Database {
 	t.Helper()
-	var f Faults
+	var f faults.Database
 	h.get(t, "/admin/faults").decode(t, 200, &f)
 	return f
 }
 
+func (h *harness) patchFaults(t testing.TB, body string) response {
+	t.Helper()
+	return h.do(t, http.MethodPatch, "/admin/faults", body)
+}
+
 // Config.Faults are the starting settings; PUT replaces them and answers the new ones.
 func TestFaultSettings(t *testing.T) {
-	h := start(t, Config{Faults: Faults{Latency: Duration(5 * time.Millisecond), ErrorRate: 0.25}})
-	if f := h.faults(t); f.Latency != Duration(5*time.Millisecond) || f.ErrorRate != 0.25 || f.Jitter != 0 {
+	h := start(t, Config{Faults: faults.Database{Latency: faults.Duration(5 * time.Millisecond), ErrorRate: 0.25}})
+	if f := h.faults(t); f.Latency != faults.Duration(5*time.Millisecond) || f.ErrorRate != 0.25 || f.Jitter != 0 {
 		t.Errorf("initial faults %+v", f)
 	}
-	var got Faults
+	var got faults.Database
 	h.putFaults(t, `{"latency":"250ms","jitter":"50ms","error_rate":0.2}`).decode(t, 200, &got)
-	want := Faults{Latency: Duration(250 * time.Millisecond), Jitter: Duration(50 * time.Millisecond), ErrorRate: 0.2}
+	want := faults.Database{Latency: faults.Duration(250 * time.Millisecond), Jitter: faults.Duration(50 * time.Millisecond), ErrorRate: 0.2}
 	if got != want || h.faults(t) != want {
 		t.Errorf("after PUT: answered %+v, GET %+v, want %+v", got, h.faults(t), want)
 	}
 	// PUT replaces the whole document: what it leaves out is off.
 	h.putFaults(t, `{"error_rate":1}`).decode(t, 200, &got)
-	if want := (Faults{ErrorRate: 1}); h.faults(t) != want {
+	if want := (faults.Database{ErrorRate: 1}); h.faults(t) != want {
 		t.Errorf("after partial PUT: %+v, want %+v", h.faults(t), want)
 	}
 	raw := h.get(t, "/admin/faults").body
@@ -62,22 +68,22 @@ func TestFaultSettingsRejected(t *testing.T) {
 		{`{"error_rate":-0.1}`, 400, "error_rate"},
 		{`{"latency":"-5ms"}`, 400, "negative"},
 		{`{"jitter":"-1s"}`, 400, "negative"},
-		{`{"latency":250}`, 400, "duration"},
-		{`{"latency":"soon"}`, 400, "invalid faults document"},
-		{`{"latnecy":"5ms"}`, 400, "unknown field"},
+		{`{"latency":250}`, 400, `want a string like "250ms"`},
+		{`{"latency":"soon"}`, 400, `want a duration like "250ms", got "soon"`},
+		{`{"latnecy":"5ms"}`, 400, `unknown knob "latnecy": the database's knobs are latency, jitter`},
 		{`{"latency":"5ms"} {"latency":"6ms"}`, 400, "nothing after it"},
-		{`not json`, 400, "invalid faults document"},
-		{``, 400, "invalid faults document"},
+		{`not json`, 400, "not valid JSON"},
+		{``, 400, "empty body"},
 		{`{"latency":"` + strings.Repeat("1", 5000) + `ms"}`, 413, "larger than"},
 	} {
 		r := h.putFaults(t, c.body)
 		var e errorBody
 		r.decode(t, c.status, &e)
-		if !strings.Contains(e.Error, c.want) {
+		if !strings.Contains(e.Error, c.want) || strings.Contains(e.Error, "Go ") {
 			t.Errorf("PUT %.40s: error %q, want it to mention %q", c.body, e.Error, c.want)
 		}
 	}
-	if f := h.faults(t); f != (Faults{}) {
+	if f := h.faults(t); f != (faults.Database{}) {
 		t.Errorf("faults changed by rejected documents: %+v", f)
 	}
 }
@@ -85,8 +91,13 @@ func TestFaultSettingsRejected(t *testing.T) {
 // Injected latency makes the query slow: counted, timed and logged as a slow query of its
 // table, with the SQL, its duration and the trace id.
 func TestInjectedLatencyIsASlowQuery(t *testing.T) {
+	eachStore(t, func(t *testing.T, ts testStore) {
+		testInjectedLatency(t, ts.start(t, Config{SlowQueryThreshold: 20 * time.Millisecond}))
+	})
+}
+
+func testInjectedLatency(t *testing.T, h *harness) {
 	const latency = 40 * time.Millisecond
-	h := start(t, Config{SlowQueryThreshold: 20 * time.Millisecond})
 	h.putFaults(t, `{"latency":"40ms"}`)
 	r := h.get(t, "/db/user/42")
 	if r.status != 200 {
@@ -123,7 +134,12 @@ func TestInjectedLatencyIsASlowQuery(t *testing.T) {
 // With error_rate 1 every query fails: a 500 that says it was injected, the transaction
 // rolled back and counted, the failure on the spans and in an error log with the trace id.
 func TestInjectedErrors(t *testing.T) {
-	h := start(t, Config{Faults: Faults{ErrorRate: 1}})
+	eachStore(t, func(t *testing.T, ts testStore) {
+		testInjectedErrors(t, ts.start(t, Config{Faults: faults.Database{ErrorRate: 1}}))
+	})
+}
+
+func testInjectedErrors(t *testing.T, h *harness) {
 	r := h.get(t, "/db/user/42")
 	var e errorBody
 	r.decode(t, 500, &e)
@@ -174,7 +190,10 @@ func TestInjectedErrors(t *testing.T) {
 // Changing the faults while requests run is safe (the race detector watches this test) and
 // every request sees one whole setting.
 func TestFaultsChangeUnderLoad(t *testing.T) {
-	h := start(t, Config{})
+	eachStore(t, func(t *testing.T, ts testStore) { testFaultsChangeUnderLoad(t, ts.start(t, Config{})) })
+}
+
+func testFaultsChangeUnderLoad(t *testing.T, h *harness) {
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
@@ -187,7 +206,7 @@ func TestFaultsChangeUnderLoad(t *testing.T) {
 		})
 	}
 	for i := range 20 {
-		body, _ := json.Marshal(Faults{Jitter: Duration(time.Millisecond), ErrorRate: float64(i%2) * 0.5})
+		body, _ := json.Marshal(faults.Database{Jitter: faults.Duration(time.Millisecond), ErrorRate: faults.Rate(i%2) * 0.5})
 		if r := h.putFaults(t, string(body)); r.status != 200 {
 			t.Errorf("PUT: status %d", r.status)
 		}
@@ -209,7 +228,12 @@ func TestFaultsChangeUnderLoad(t *testing.T) {
 // A caller that gives up (the backend's timeout) cancels the query: the transaction is rolled
 // back at once instead of running on, and the request is not counted as a server fault.
 func TestCallerGivingUpRollsBack(t *testing.T) {
-	h := start(t, Config{Faults: Faults{Latency: Duration(time.Minute)}})
+	eachStore(t, func(t *testing.T, ts testStore) {
+		testCallerGivingUp(t, ts.start(t, Config{Faults: faults.Database{Latency: faults.Duration(30 * time.Second)}}))
+	})
+}
+
+func testCallerGivingUp(t *testing.T, h *harness) {
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.srv.URL+"/db/user/7", nil)
@@ -218,7 +242,7 @@ func TestCallerGivingUpRollsBack(t *testing.T) {
 	}
 	if resp, err := h.srv.Client().Do(req); err == nil {
 		resp.Body.Close()
-		t.Fatalf("request answered %d despite a minute of latency", resp.StatusCode)
+		t.Fatalf("request answered %d despite 30s of latency", resp.StatusCode)
 	}
 
 	// The request metric is the last thing the server records for a request: wait for it.

@@ -24,11 +24,13 @@ func (s *Service) Handler() http.Handler {
 
 // addRoutes lists every route of the database service.
 func (s *Service) addRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /db/user/{id}", s.getUser)
-	mux.HandleFunc("GET /db/product/{id}", s.getProduct)
-	mux.HandleFunc("GET /db/query", s.runQuery)
-	mux.HandleFunc("GET /admin/faults", s.getFaults)
-	mux.HandleFunc("PUT /admin/faults", s.putFaults)
+	route := func(template string, h http.HandlerFunc) http.Handler {
+		return s.faults.Wrap(template, s.cfg.RequestFaults, h)
+	}
+	mux.Handle("GET /db/user/{id}", route("/db/user/{id}", s.getUser))
+	mux.Handle("GET /db/product/{id}", route("/db/product/{id}", s.getProduct))
+	mux.Handle("GET /db/query", route("/db/query", s.runQuery))
+	s.faults.Routes(mux, s.tel, s.guard)
 	s.health.Register(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 }

@@ -1,6 +1,7 @@
 // Package database is the pillars database service: the last hop of every request. It keeps
-// its data in a real embedded SQLite file (pure Go, modernc.org/sqlite), seeded on first start,
-// and answers /db/user/{id}, /db/product/{id} and a fixed list of named queries, each inside a
+// its data in a real embedded SQLite file (pure Go, modernc.org/sqlite) or, given a URL, in a
+// PostgreSQL database (pgx) that several replicas share; either is seeded on first start with
+// the same data. It answers /db/user/{id}, /db/product/{id} and a fixed list of named queries, each inside a
 // real read transaction whose steps (begin, planning, execution, commit) are spans, whose
 // queries are counted and timed per table, and whose slow queries are logged with their trace.
 //
@@ -17,6 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -36,17 +40,26 @@ const (
 
 // Config is filled by cmd; zero values take the defaults above.
 type Config struct {
-	// Path is the SQLite file. It is created, given its schema and seeded on first start; an
-	// already seeded file is used as it is.
+	// URL, when set, is the PostgreSQL database (postgres://user:password@host:5432/db): it
+	// is given its schema and seeded on first start, by one replica while the others wait,
+	// and used as it is afterwards. Path is then unused.
+	URL string
+	// Path is the SQLite file, when URL is empty. It is created, given its schema and seeded
+	// on first start; an already seeded file is used as it is.
 	Path string
 	// SlowQueryThreshold: a query slower than this counts in database_slow_queries_total and
 	// logs "Slow query detected".
 	SlowQueryThreshold time.Duration
-	// Faults are the initial fault-injection settings (changed at runtime by PUT /admin/faults).
-	Faults Faults
+	// Faults are the faults at start (changed at runtime through /admin/faults).
+	Faults faults.Database
+	// RequestFaults lets one request break itself with the X-Pillars-Fault header.
+	RequestFaults bool
+	// Admin protects /admin/*.
+	Admin telemetry.AdminConfig
 	// TableSizeInterval is how often database_table_size_bytes is recomputed.
 	TableSizeInterval time.Duration
-	// MaxOpenConns bounds the connection pool (SQLite in WAL mode serves readers concurrently).
+	// MaxOpenConns bounds the connection pool (SQLite in WAL mode serves readers concurrently;
+	// on PostgreSQL each is a server connection, counted against its max_connections).
 	MaxOpenConns int
 }
 
@@ -67,10 +80,14 @@ func (c Config) withDefaults() Config {
 type Service struct {
 	cfg     Config
 	tel     *telemetry.Telemetry
+	store   store
+	system  attribute.KeyValue // db.system.name of every span
 	db      *sql.DB
 	health  *telemetry.Health
 	metrics *metrics
-	faults  *faultSwitch
+	faults  *faults.Switch[faults.Database]
+	guard   *telemetry.AdminGuard
+	locker  *lockHolder
 	stmts   *statements
 	queries namedQueries
 
@@ -83,21 +100,22 @@ type Service struct {
 	closeErr  error
 }
 
-// New opens (creating and seeding when needed) the SQLite file, prepares every statement the
-// service runs, and starts the background table-size refresh. It returns a ready service.
+// New opens the store (creating and seeding the database when needed), prepares every
+// statement the service runs, and starts the background refresh of table sizes and plans. It
+// returns a ready service. A PostgreSQL server that cannot be reached is an error here: the
+// service does not start without its data.
 func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, error) {
 	cfg = cfg.withDefaults()
-	if cfg.Path == "" {
-		return nil, errors.New("database: Config.Path is required")
-	}
-	if err := cfg.Faults.validate(); err != nil {
-		return nil, fmt.Errorf("database: initial faults: %w", err)
-	}
-	db, err := openDB(cfg.Path, cfg.MaxOpenConns)
+	st, err := newStore(cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, tel: tel, db: db, faults: newFaultSwitch(cfg.Faults)}
+	db, err := st.open(cfg.MaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, tel: tel, store: st, system: st.system(), db: db, guard: tel.Guard(cfg.Admin),
+		locker: &lockHolder{db: db, store: st, log: tel.Logger.Warn}}
 	if err := s.start(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -106,41 +124,52 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 }
 
 func (s *Service) start(ctx context.Context) error {
-	seeded, err := ensureSeeded(ctx, s.db)
+	seeded, err := ensureSeeded(ctx, s.db, s.store)
 	if err != nil {
 		return err
 	}
+	where := append([]any{"store", s.store.name()}, s.store.location()...)
 	if seeded {
-		s.tel.Logger.InfoContext(ctx, "Database created and seeded", "path", s.cfg.Path,
-			"users", MaxUserID, "products", MaxProductID, "orders", seedOrders)
+		s.tel.Logger.InfoContext(ctx, "Database created and seeded", append(where,
+			"users", MaxUserID, "products", MaxProductID, "orders", seedOrders)...)
 	} else {
-		s.tel.Logger.InfoContext(ctx, "Database opened", "path", s.cfg.Path)
+		s.tel.Logger.InfoContext(ctx, "Database opened", where...)
 	}
-	if s.stmts, err = prepareStatements(ctx, s.db); err != nil {
+	if s.stmts, err = prepareStatements(ctx, s.db, s.store); err != nil {
 		return err
+	}
+	// An index a fault dropped in an earlier run that could not rebuild it is rebuilt now.
+	if _, err := s.db.ExecContext(ctx, faultyIndexCreate); err != nil {
+		return fmt.Errorf("database: rebuild index %s: %w", faultyIndex, err)
+	}
+	// The faults come after the statements: dropping an index plans them again.
+	if s.faults, err = faults.NewSwitch("database", s.cfg.Faults, s.applyFaults,
+		faults.WithRegistry(s.tel.Registry), faults.WithErrorWriter(s.tel.WriteError)); err != nil {
+		return fmt.Errorf("database: %w", err)
 	}
 	s.queries = newNamedQueries(s.stmts)
 	if s.metrics, err = newMetrics(s.tel.Registry, s.db); err != nil {
 		return err
 	}
-	// Once synchronously, so the gauge is right from the first scrape, then in the background.
+	// Sizes once synchronously, so the gauge is right from the first scrape, then sizes and
+	// plans in the background.
 	s.refreshTableSizes(ctx)
 	sizesCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopSizes, s.sizesDone = stop, make(chan struct{})
 	go func() {
 		defer close(s.sizesDone)
-		every(sizesCtx, s.cfg.TableSizeInterval, s.refreshTableSizes)
+		every(sizesCtx, s.cfg.TableSizeInterval, s.refresh)
 	}()
 
-	s.health = s.tel.NewHealth(telemetry.Dependency{Name: "sqlite", Check: s.checkFile})
+	s.health = s.tel.NewHealth(telemetry.Dependency{Name: s.store.name(), Check: s.checkStore})
 	s.health.SetReady(true)
 	return nil
 }
 
-// checkFile is the /health check of the SQLite file: it reads the seed marker, which needs a
-// connection, the schema and a page of the file (a plain ping runs "SELECT 1" and reads
+// checkStore is the /health check of the store: it reads the seed marker, which needs a
+// connection, the schema and a page of the data (a plain ping runs "SELECT 1" and reads
 // nothing).
-func (s *Service) checkFile(ctx context.Context) error {
+func (s *Service) checkStore(ctx context.Context) error {
 	var version int
 	return s.db.QueryRowContext(ctx, "SELECT version FROM pillars_seed").Scan(&version)
 }
@@ -153,6 +182,7 @@ func (s *Service) SetReady(ready bool) { s.health.SetReady(ready) }
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
 		s.health.SetReady(false)
+		s.locker.hold(0)
 		s.stopSizes()
 		<-s.sizesDone
 		s.closeErr = errors.Join(s.stmts.close(), s.db.Close())

@@ -28,6 +28,9 @@ const (
 	queryNotFound = "not_found"
 )
 
+// attrWritesLock marks a transaction that claimed SQLite's write lock (the lock_hold fault).
+const attrWritesLock = attribute.Key("pillars.db.transaction.writes")
+
 // txn is one request's read transaction.
 type txn struct {
 	s  *Service
@@ -39,9 +42,18 @@ type txn struct {
 // When fn fails the transaction is rolled back, counted as rolled_back, and fn's error is
 // returned as it is.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn) error) error {
-	bctx, span := s.tel.Tracer.Start(ctx, "transaction_begin", trace.WithAttributes(semconv.DBSystemNameSQLite))
-	// The transaction lives as long as the request: a caller that gives up cancels it.
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	bctx, span := s.tel.Tracer.Start(ctx, "transaction_begin", trace.WithAttributes(s.system))
+	// The transaction lives as long as the request: a caller that gives up cancels it. While
+	// the lock fault is on, on SQLite, it claims the write lock, and waits for it like a write
+	// would (see sqliteStore.holdLock).
+	claim := s.locker.claim()
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: claim == ""})
+	if err == nil && claim != "" {
+		span.SetAttributes(attrWritesLock.Bool(true))
+		if _, err = tx.ExecContext(ctx, claim); err != nil {
+			_ = tx.Rollback()
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("begin transaction: %w", err)
 		failSpan(span, err)
@@ -57,7 +69,7 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn
 		return err
 	}
 
-	cctx, span := s.tel.Tracer.Start(ctx, "transaction_commit", trace.WithAttributes(semconv.DBSystemNameSQLite))
+	cctx, span := s.tel.Tracer.Start(ctx, "transaction_commit", trace.WithAttributes(s.system))
 	defer span.End()
 	if err := tx.Commit(); err != nil {
 		// A failed COMMIT leaves nothing applied: the driver rolls the transaction back.
@@ -100,7 +112,7 @@ func (s *Service) rollback(ctx context.Context, tx *sql.Tx, cause error) {
 // The statement is counted and timed per table over query_execution.
 func (t *txn) query(ctx context.Context, st *statement, scan func(*sql.Rows) error, args ...any) (int, error) {
 	tr := t.s.tel.Tracer
-	_, span := tr.Start(ctx, "query_planning", trace.WithAttributes(st.planAttrs...))
+	_, span := tr.Start(ctx, "query_planning", trace.WithAttributes(*st.planAttrs.Load()...))
 	stmt := t.tx.StmtContext(ctx, st.stmt) // a failed prepare surfaces at execution
 	span.End()
 
@@ -146,14 +158,14 @@ func (t *txn) query(ctx context.Context, st *statement, scan func(*sql.Rows) err
 
 // execute applies the injected faults, then runs the statement.
 func (t *txn) execute(ctx context.Context, st *statement, stmt *sql.Stmt, scan func(*sql.Rows) error, args []any) (n int, err error) {
-	if err := t.s.faults.inject(ctx); err != nil {
+	if err := t.s.inject(ctx); err != nil {
 		return 0, err
 	}
 	if st.join {
 		var span trace.Span
 		// The JOIN's own span: its statement is already on query_execution, its parent.
 		ctx, span = t.s.tel.Tracer.Start(ctx, "join_inventory", trace.WithAttributes(
-			semconv.DBSystemNameSQLite, semconv.DBCollectionName(st.table)))
+			t.s.system, semconv.DBCollectionName(st.table)))
 		defer func() {
 			span.SetAttributes(semconv.DBResponseReturnedRows(n))
 			if err != nil {

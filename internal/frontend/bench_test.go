@@ -9,7 +9,6 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/pillars-o11y/pillars/internal/backend"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -27,7 +26,7 @@ func BenchmarkGetUser(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	svc, err := New(b.Context(), Config{}, tel, backend.NewClient(fb.URL, tel.NewClient()))
+	svc, err := New(b.Context(), Config{BackendURL: fb.URL}, tel)
 	if err != nil {
 		b.Fatal(err)
 	}

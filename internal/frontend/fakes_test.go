@@ -127,7 +127,8 @@ type testFrontend struct {
 func newTestFrontend(t testing.TB, backendURL string, cfg Config) *testFrontend {
 	t.Helper()
 	tel := telemetrytest.New(t, "frontend")
-	svc, err := New(t.Context(), cfg, tel.Telemetry, backend.NewClient(backendURL, tel.NewClient()))
+	cfg.BackendURL = backendURL
+	svc, err := New(t.Context(), cfg, tel.Telemetry)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -110,20 +111,52 @@ func (s *Service) serveHome(w http.ResponseWriter, r *http.Request) {
 }
 
 // callBackend runs one backend call under the backend timeout, with a log line before and after
-// it (the CLIENT span itself comes from the backend client).
+// it (the CLIENT span itself comes from the backend client). With the retries fault, a failed
+// call is tried again at once, each attempt its own CLIENT span: a retry storm.
 func callBackend[T any](s *Service, r *http.Request, route string, idAttr slog.Attr, call func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.BackendTimeout)
-	defer cancel()
+	f := s.faults.ForRequest(r.Context())
+	timeout := cmp.Or(f.BackendTimeout.D(), s.cfg.BackendTimeout)
 	routeAttr := slog.String("route", route)
-	s.tel.Logger.LogAttrs(ctx, slog.LevelDebug, "Calling backend", routeAttr, idAttr)
 	start := time.Now()
-	v, err := call(ctx)
+	var v T
+	var err error
+	for attempt := 0; attempt <= f.Retries; attempt++ {
+		if attempt > 0 {
+			s.tel.Logger.LogAttrs(r.Context(), slog.LevelWarn, "Retrying backend call", routeAttr, idAttr,
+				slog.Int("attempt", attempt+1), slog.String("error", err.Error()))
+		}
+		v, err = callOnce(s, r.Context(), timeout, routeAttr, idAttr, call)
+		if err == nil || !retryable(err) {
+			break
+		}
+	}
 	elapsed := slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)
 	if err != nil {
-		return v, &backendCallError{cause: err, route: route, elapsed: elapsed}
+		return v, &backendCallError{cause: err, route: route, elapsed: elapsed, timeout: timeout}
 	}
-	s.tel.Logger.LogAttrs(ctx, slog.LevelDebug, "Backend call completed", routeAttr, idAttr, elapsed)
 	return v, nil
+}
+
+func callOnce[T any](s *Service, ctx context.Context, timeout time.Duration, routeAttr, idAttr slog.Attr,
+	call func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	s.tel.Logger.LogAttrs(ctx, slog.LevelDebug, "Calling backend", routeAttr, idAttr)
+	v, err := call(ctx)
+	if err == nil {
+		s.tel.Logger.LogAttrs(ctx, slog.LevelDebug, "Backend call completed", routeAttr, idAttr)
+	}
+	return v, err
+}
+
+// retryable says whether trying again could help: not for an answer about the request itself
+// (a 4xx), nor once the visitor has gone.
+func retryable(err error) bool {
+	switch telemetry.Classify(err).Label {
+	case telemetry.CallNotFound, telemetry.CallClientError, telemetry.CallCanceled:
+		return false
+	}
+	return true
 }
 
 // backendCallError carries a failed call with what the error log needs.
@@ -131,6 +164,7 @@ type backendCallError struct {
 	cause   error
 	route   string
 	elapsed slog.Attr
+	timeout time.Duration
 }
 
 func (e *backendCallError) Error() string { return e.cause.Error() }
@@ -142,7 +176,11 @@ func (e *backendCallError) Unwrap() error { return e.cause }
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, msg, subject string, idAttr slog.Attr, err error) {
 	ctx := r.Context()
 	call, _ := err.(*backendCallError)
-	f := classifyBackendError(err, subject, s.cfg.BackendTimeout.String())
+	timeout := s.cfg.BackendTimeout
+	if call != nil {
+		timeout = call.timeout
+	}
+	f := classifyBackendError(err, subject, timeout.String())
 	level := slog.LevelWarn
 	if f.status >= 500 {
 		level = slog.LevelError

@@ -15,6 +15,10 @@ func spanNames() telemetry.SpanNames {
 	}
 }
 
+// routeTemplates are the page routes as their endpoint label names them: what the route knob
+// of the faults may name.
+func routeTemplates() []string { return []string{"/", "/user/{id}", "/product/{id}"} }
+
 // Handler returns the frontend's HTTP handler: its routes, probes and /metrics, instrumented.
 // It is built once (the request metrics it registers can exist only once per registry), so
 // every call returns the same handler.
@@ -34,9 +38,13 @@ func (s *Service) routes() http.Handler {
 
 // addRoutes lists every route of the frontend.
 func (s *Service) addRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", s.trackVisitor(s.serveHome))
-	mux.HandleFunc("GET /user/{id}", s.trackVisitor(s.serveUser))
-	mux.HandleFunc("GET /product/{id}", s.trackVisitor(s.serveProduct))
+	page := func(route string, h http.HandlerFunc) http.Handler {
+		return s.faults.Wrap(route, s.cfg.RequestFaults, s.trackVisitor(h))
+	}
+	mux.Handle("GET /{$}", page("/", s.serveHome))
+	mux.Handle("GET /user/{id}", page("/user/{id}", s.serveUser))
+	mux.Handle("GET /product/{id}", page("/product/{id}", s.serveProduct))
+	s.faults.Routes(mux, s.tel, s.guard)
 	s.health.Register(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 }

@@ -7,12 +7,14 @@ package frontend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -33,6 +35,15 @@ type Config struct {
 	// ContinueIncomingTraces makes the frontend continue a caller's W3C trace context instead
 	// of starting a new trace linked to it: for a frontend behind a traced proxy of your own.
 	ContinueIncomingTraces bool
+
+	// BackendURL is where the backend is (http://127.0.0.1:8002).
+	BackendURL string
+	// Faults are the faults at start (changed at runtime through /admin/faults).
+	Faults faults.Frontend
+	// RequestFaults lets one request break itself with the X-Pillars-Fault header.
+	RequestFaults bool
+	// Admin protects /admin/*.
+	Admin telemetry.AdminConfig
 }
 
 // Defaults of Config, the seeded id ranges of the contract among them.
@@ -68,6 +79,8 @@ type Service struct {
 	cfg       Config
 	tel       *telemetry.Telemetry
 	be        *backend.Client
+	faults    *faults.Switch[faults.Frontend]
+	guard     *telemetry.AdminGuard
 	metrics   *metrics
 	visitors  *visitorTracker
 	health    *telemetry.Health
@@ -80,22 +93,32 @@ type Service struct {
 	prunerDone chan struct{}
 }
 
-// New builds the frontend on top of a backend client. It starts the background pruner of
-// the visitor tracker, which runs until Close or until ctx is cancelled, and leaves the
-// service ready.
-func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry, be *backend.Client) (*Service, error) {
-	if tel == nil || be == nil {
-		return nil, errors.New("frontend: telemetry and backend client are required")
+// New builds the frontend, calling the backend at cfg.BackendURL. It starts the background
+// pruner of the visitor tracker, which runs until Close or until ctx is cancelled, and leaves
+// the service ready.
+func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, error) {
+	if tel == nil || cfg.BackendURL == "" {
+		return nil, errors.New("frontend: telemetry and the backend's URL are required")
 	}
 	cfg = cfg.withDefaults()
 	home, err := parseHomeTemplate()
 	if err != nil {
 		return nil, err
 	}
+	sw, err := faults.NewSwitch("frontend", cfg.Faults, nil,
+		faults.WithChoices("routes", routeTemplates()), faults.WithRegistry(tel.Registry), faults.WithErrorWriter(tel.WriteError))
+	if err != nil {
+		return nil, fmt.Errorf("frontend: %w", err)
+	}
+	be := backend.NewClient(cfg.BackendURL, tel.NewClient(telemetry.WithTransport(func(rt http.RoundTripper) http.RoundTripper {
+		return faults.Transport(rt, sw)
+	})))
 	s := &Service{
 		cfg:       cfg,
 		tel:       tel,
 		be:        be,
+		faults:    sw,
+		guard:     tel.Guard(cfg.Admin),
 		visitors:  newVisitorTracker(cfg.ActiveWindow, cfg.MaxVisitors),
 		home:      home,
 		homeLinks: newHomeLinks(cfg.MaxUserID, cfg.MaxProductID),

@@ -32,17 +32,37 @@ type Client struct {
 	propagator propagation.TextMapPropagator
 }
 
+// ClientOption changes a Client.
+type ClientOption func(*clientOptions)
+
+type clientOptions struct {
+	wrap func(http.RoundTripper) http.RoundTripper
+}
+
+// WithTransport wraps the client's transport, e.g. to break calls on purpose (faults.Transport).
+func WithTransport(wrap func(http.RoundTripper) http.RoundTripper) ClientOption {
+	return func(o *clientOptions) { o.wrap = wrap }
+}
+
 // NewClient returns a Client with a connection pool sized for a busy service-to-service hop.
 // Deadlines come from the caller's context, so a request's remaining time carries through.
 // Redirects are never followed: between services one means a misconfigured URL, and it is
 // answered as the callee's unexpected answer instead of silently calling somewhere else.
-func (t *Telemetry) NewClient() *Client {
+func (t *Telemetry) NewClient(opts ...ClientOption) *Client {
+	var o clientOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 512
 	tr.MaxIdleConnsPerHost = 256
 	tr.IdleConnTimeout = 90 * time.Second
+	var rt http.RoundTripper = tr
+	if o.wrap != nil {
+		rt = o.wrap(tr)
+	}
 	return &Client{
-		http: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		http: &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}},
 		tracer:     t.Tracer,

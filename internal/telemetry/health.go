@@ -66,7 +66,7 @@ func (h *Health) serveHealth(w http.ResponseWriter, r *http.Request) {
 	doc := healthDoc{
 		Status:       "healthy",
 		Service:      h.t.Service,
-		Version:      h.t.Version,
+		Version:      h.t.CurrentVersion(),
 		Environment:  h.t.Environment,
 		Dependencies: map[string]string{},
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -34,6 +35,8 @@ type Config struct {
 
 	LogLevel slog.Level
 	Stdout   io.Writer // where JSON log lines go; nil means io.Discard
+
+	instanceID string // service.instance.id, made by New for all the service's signals
 }
 
 // Telemetry is one service's set of signal producers.
@@ -47,11 +50,12 @@ type Telemetry struct {
 	Tracer     trace.Tracer
 	Propagator propagation.TextMapPropagator
 
-	tracing *tracing
-	meters  *metric.MeterProvider  // nil unless metrics are pushed over OTLP
-	logs    *sdklog.LoggerProvider // nil unless logs are exported over OTLP
-	shipper *lokiShipper
-	pull    bool // /metrics is served
+	tracing  *tracing
+	meters   *metric.MeterProvider  // nil unless metrics are pushed over OTLP
+	logs     *sdklog.LoggerProvider // nil unless logs are exported over OTLP
+	shipper  *lokiShipper
+	versions *versions
+	pull     bool // /metrics is served
 }
 
 // New builds the telemetry of one service. It never dials anything: exporters connect lazily
@@ -61,11 +65,8 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		return nil, errors.New("telemetry: service name is required")
 	}
 	reg := NewRegistry()
-	res, err := newResource(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := newTracing(ctx, cfg, res)
+	cfg.instanceID = uuid.NewString()
+	tr, err := newTracing(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -74,13 +75,19 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if cfg.Trace.Disabled {
 		cfg.Metrics.OTLP, cfg.Logs.OTLP = false, false
 	}
-	meters, err := newMetricPush(ctx, cfg.Metrics, reg, res)
-	if err != nil {
-		return nil, err
-	}
-	logs, err := newLogPush(ctx, cfg.Logs, res)
-	if err != nil {
-		return nil, err
+	var meters *metric.MeterProvider
+	var logs *sdklog.LoggerProvider
+	if cfg.Metrics.OTLP || cfg.Logs.OTLP {
+		res, err := newResource(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if meters, err = newMetricPush(ctx, cfg.Metrics, reg, res); err != nil {
+			return nil, err
+		}
+		if logs, err = newLogPush(ctx, cfg.Logs, res); err != nil {
+			return nil, err
+		}
 	}
 	stdout := cfg.Stdout
 	if stdout == nil {
@@ -103,23 +110,24 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		Environment: cfg.Environment,
 		Logger:      logger,
 		Registry:    reg,
-		Tracer:      tr.provider.Tracer("github.com/pillars-o11y/pillars/" + cfg.Service),
+		Tracer:      liveTracer{current: &tr.tracer},
 		Propagator:  propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		tracing:     tr,
 		meters:      meters,
 		logs:        logs,
 		shipper:     shipper,
+		versions:    newVersions(reg, cfg.Version),
 		pull:        !cfg.Metrics.NoPull,
 	}, nil
 }
 
-// TracerProvider exposes the provider, for tests that need to force a flush.
-func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tracing.provider }
-
 // Flush exports buffered spans, log records and (when pushed) metrics, and pushes buffered
 // log lines now.
 func (t *Telemetry) Flush(ctx context.Context) error {
-	err := t.tracing.provider.ForceFlush(ctx)
+	var err error
+	for _, p := range t.tracing.providers() {
+		err = errors.Join(err, p.ForceFlush(ctx))
+	}
 	if t.logs != nil {
 		err = errors.Join(err, t.logs.ForceFlush(ctx))
 	}
@@ -137,7 +145,9 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var errs []error
-	errs = append(errs, t.tracing.provider.Shutdown(ctx))
+	for _, p := range t.tracing.providers() {
+		errs = append(errs, p.Shutdown(ctx))
+	}
 	if t.logs != nil {
 		errs = append(errs, t.logs.Shutdown(ctx))
 	}

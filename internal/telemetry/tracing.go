@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // TraceConfig holds the standard OTEL_* settings, already read from the environment by main.
@@ -65,10 +68,36 @@ const (
 )
 
 type tracing struct {
+	cfg   Config
+	scope string
+	// exporterShared: a test's in-memory exporter is shared by every provider a redeploy
+	// makes; the OTLP exporter is made anew for each.
+	exporterShared bool
+
+	mu       sync.Mutex
 	provider *sdktrace.TracerProvider
+	retired  []*sdktrace.TracerProvider
+	tracer   atomic.Pointer[trace.Tracer] // of the current provider
 }
 
-func newTracing(ctx context.Context, cfg Config, res *resource.Resource) (*tracing, error) {
+func newTracing(ctx context.Context, cfg Config) (*tracing, error) {
+	tr := &tracing{cfg: cfg, scope: "github.com/pillars-o11y/pillars/" + cfg.Service, exporterShared: cfg.Trace.Exporter != nil}
+	p, err := newProvider(ctx, cfg, tr.exporterShared)
+	if err != nil {
+		return nil, err
+	}
+	tr.provider = p
+	tracer := p.Tracer(tr.scope)
+	tr.tracer.Store(&tracer)
+	return tr, nil
+}
+
+// newProvider makes a tracer provider for cfg: its resource, sampler, limits and exporter.
+func newProvider(ctx context.Context, cfg Config, sharedExporter bool) (*sdktrace.TracerProvider, error) {
+	res, err := newResource(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	sampler, err := parseSampler(cfg.Trace.Sampler, cfg.Trace.SamplerArg)
 	if err != nil {
 		return nil, err
@@ -84,11 +113,11 @@ func newTracing(ctx context.Context, cfg Config, res *resource.Resource) (*traci
 		sdktrace.WithRawSpanLimits(spanLimits(cfg.Trace.Limits)),
 	}
 	if !cfg.Trace.Disabled {
-		exp := cfg.Trace.Exporter
-		if exp == nil {
-			if exp, err = newOTLPExporter(ctx, cfg.Trace); err != nil {
-				return nil, err
-			}
+		var exp sdktrace.SpanExporter = cfg.Trace.Exporter
+		if sharedExporter {
+			exp = keepOpen{exp}
+		} else if exp, err = newOTLPExporter(ctx, cfg.Trace); err != nil {
+			return nil, err
 		}
 		// The batch processor is what keeps export off the request path: ending a span is a
 		// non-blocking enqueue, and a full queue drops spans instead of waiting.
@@ -99,8 +128,14 @@ func newTracing(ctx context.Context, cfg Config, res *resource.Resource) (*traci
 			sdktrace.WithMaxQueueSize(orDefault(b.MaxQueueSize, DefaultBatchMaxQueueSize)),
 			sdktrace.WithMaxExportBatchSize(orDefault(b.MaxExportBatchSize, DefaultBatchMaxExportBatchSize))))
 	}
-	return &tracing{provider: sdktrace.NewTracerProvider(opts...)}, nil
+	return sdktrace.NewTracerProvider(opts...), nil
 }
+
+// keepOpen shares an exporter between providers: a retired provider's shutdown must not close
+// it for the current one.
+type keepOpen struct{ sdktrace.SpanExporter }
+
+func (keepOpen) Shutdown(context.Context) error { return nil }
 
 // spanLimits are the SDK's limits (which it reads from OTEL_SPAN_* itself) with the value
 // length and attribute count bounded by default.
@@ -136,7 +171,7 @@ func newOTLPExporter(ctx context.Context, cfg TraceConfig) (sdktrace.SpanExporte
 // and the schema URL of the semantic conventions the attributes follow.
 //
 // Precedence: service.version and the environment come from pillars' own settings;
-// service.instance.id from the environment, else a new UUID;
+// service.instance.id from the environment, else the Telemetry's own UUID;
 // service.name comes from the environment when cfg.Trace.ServiceNameFromEnv, and otherwise
 // stays the service's own.
 func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
@@ -156,8 +191,13 @@ func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
 	}
 	// A random service.instance.id, as the semantic conventions recommend, unless
 	// OTEL_RESOURCE_ATTRIBUTES names one: metrics pushed over OTLP get their instance label
-	// from it, so two replicas of a service never write the same series.
-	opts = append(opts, resource.WithAttributes(semconv.ServiceInstanceID(uuid.NewString())))
+	// from it, so two replicas of a service never write the same series. One per Telemetry:
+	// its traces, metrics and logs name the same instance.
+	instance := cfg.instanceID
+	if instance == "" {
+		instance = uuid.NewString()
+	}
+	opts = append(opts, resource.WithAttributes(semconv.ServiceInstanceID(instance)))
 	if cfg.Trace.ServiceNameFromEnv {
 		opts = append(opts, resource.WithAttributes(name), resource.WithFromEnv(), resource.WithAttributes(own...))
 	} else {
