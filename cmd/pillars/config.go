@@ -24,6 +24,7 @@ type commonOptions struct {
 	shutdownTimeout time.Duration
 	adminToken      string
 	requestFaults   string
+	metrics         bool
 }
 
 func (o *commonOptions) register(f *flags) {
@@ -34,6 +35,7 @@ func (o *commonOptions) register(f *flags) {
 	f.Int(&o.lokiBuffer, "loki-buffer", 10000, "log lines held while Loki is slow or down; more are dropped and counted")
 	f.Int(&o.lokiRetries, "loki-retries", 5, "retries of a failed push, with exponential backoff")
 	f.Duration(&o.drainDelay, "drain-delay", 5*time.Second, "on SIGINT/SIGTERM, how long /ready answers 503 while requests are still served, so load balancers stop sending first")
+	f.Bool(&o.metrics, "metrics", true, "record the request metrics (counters, histograms, exemplars); false is for measuring what they cost")
 	f.String(&o.adminToken, "admin-token", "", "bearer token the admin endpoints (/admin/...) require; without one they are open on loopback only")
 	f.String(&o.requestFaults, "request-faults", "auto", "honour the X-Pillars-Fault header (and its baggage): on, off, or auto (on while listening on loopback only)")
 	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "after the drain delay, the time given to in-flight requests before they are cut off")
@@ -58,6 +60,7 @@ func (o *commonOptions) telemetryConfig(service string, getenv func(string) stri
 	if err != nil {
 		return telemetry.Config{}, err
 	}
+	metrics.Unmeasured = !o.metrics
 	tc := telemetry.TraceConfig{
 		Disabled:           strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true"),
 		Endpoint:           getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),

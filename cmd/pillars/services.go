@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -56,6 +57,12 @@ func runServices(ctx context.Context, cmd string, args []string, getenv func(str
 		return err
 	}
 	otel.SetErrorHandler(exportErrorHandler(stderr))
+	if f, ok := stdout.(*os.File); ok {
+		// A file or a pipe: log lines go out in blocks, not a system call each.
+		blocks := telemetry.NewBlockWriter(f)
+		defer blocks.Close()
+		stdout = blocks
+	}
 	lns, err := listenAll(opts)
 	if err != nil {
 		return err

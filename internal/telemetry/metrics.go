@@ -93,6 +93,9 @@ func exemplar(ctx context.Context) prometheus.Labels {
 
 // Observe records v on a histogram, with the current trace as exemplar.
 func Observe(ctx context.Context, o prometheus.Observer, v float64) {
+	if unmeasured(ctx) {
+		return
+	}
 	if ex := exemplar(ctx); ex != nil {
 		if eo, ok := o.(prometheus.ExemplarObserver); ok {
 			eo.ObserveWithExemplar(v, ex)
@@ -104,6 +107,9 @@ func Observe(ctx context.Context, o prometheus.Observer, v float64) {
 
 // Inc adds one to a counter, with the current trace as exemplar.
 func Inc(ctx context.Context, c prometheus.Counter) {
+	if unmeasured(ctx) {
+		return
+	}
 	if ex := exemplar(ctx); ex != nil {
 		if ea, ok := c.(prometheus.ExemplarAdder); ok {
 			ea.AddWithExemplar(1, ex)

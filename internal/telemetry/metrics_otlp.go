@@ -19,6 +19,10 @@ import (
 // the environment by main. The zero value is the default: metrics are pulled from /metrics
 // and nothing is pushed.
 type MetricsConfig struct {
+	// Unmeasured turns the recording of requests off (--metrics=false): nothing is counted,
+	// timed or given an exemplar through the middleware, Inc and Observe. For measuring what
+	// metrics cost; the registry and /metrics stay.
+	Unmeasured bool
 	// NoPull is true when OTEL_METRICS_EXPORTER does not list "prometheus": /metrics then
 	// answers 404, so a scraper cannot count what is also pushed.
 	NoPull bool

@@ -101,7 +101,7 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("traceresponse", "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	ctx = withRequestIDs(ctx)
+	ctx = withRequestIDs(ctx, h.t.unmeasured)
 	r = r.WithContext(ctx)
 
 	defer func() {
@@ -126,8 +126,10 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		span.End()
 
-		Inc(ctx, h.metrics.requests.WithLabelValues(methodLabel(r.Method), route, strconv.Itoa(sw.status)))
-		Observe(ctx, h.metrics.duration.WithLabelValues(route), time.Since(start).Seconds())
+		if !h.t.unmeasured {
+			Inc(ctx, h.metrics.requests.WithLabelValues(methodLabel(r.Method), route, strconv.Itoa(sw.status)))
+			Observe(ctx, h.metrics.duration.WithLabelValues(route), time.Since(start).Seconds())
+		}
 	}()
 	if tooLong {
 		h.t.WriteError(sw, r, http.StatusRequestURITooLong,
@@ -170,10 +172,11 @@ func serverAttributes(r *http.Request, route string) []attribute.KeyValue {
 			attrs = append(attrs, semconv.ServerPort(port))
 		}
 	}
+	// client.port is opt-in in the conventions, and a fresh number per connection: left out.
 	if host, port := splitHostPort(r.RemoteAddr); host != "" {
 		attrs = append(attrs, semconv.ClientAddress(host), semconv.NetworkPeerAddress(host))
 		if port > 0 {
-			attrs = append(attrs, semconv.ClientPort(port), semconv.NetworkPeerPort(port))
+			attrs = append(attrs, semconv.NetworkPeerPort(port))
 		}
 	}
 	if ua := r.UserAgent(); ua != "" {

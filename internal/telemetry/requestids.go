@@ -16,18 +16,22 @@ type requestIDs struct {
 	traceID  string
 	spanID   string
 	exemplar prometheus.Labels // nil when the span is not sampled
+	// unmeasured: the service records no metrics (--metrics=false), so Inc and Observe do
+	// nothing for this request.
+	unmeasured bool
 }
 
 type requestIDsKey struct{}
 
 // withRequestIDs stores the ids of ctx's span in ctx.
-func withRequestIDs(ctx context.Context) context.Context {
+func withRequestIDs(ctx context.Context, unmeasured bool) context.Context {
 	sc := trace.SpanContextFromContext(ctx)
 	if !sc.IsValid() {
 		return ctx
 	}
-	ids := &requestIDs{trace: sc.TraceID(), span: sc.SpanID(), traceID: sc.TraceID().String(), spanID: sc.SpanID().String()}
-	if sc.IsSampled() {
+	ids := &requestIDs{trace: sc.TraceID(), span: sc.SpanID(), traceID: sc.TraceID().String(), spanID: sc.SpanID().String(),
+		unmeasured: unmeasured}
+	if sc.IsSampled() && !unmeasured {
 		ids.exemplar = prometheus.Labels{"trace_id": ids.traceID}
 	}
 	return context.WithValue(ctx, requestIDsKey{}, ids)
@@ -49,4 +53,10 @@ func exemplarFrom(ctx context.Context, sc trace.SpanContext) prometheus.Labels {
 		return ids.exemplar
 	}
 	return nil
+}
+
+// unmeasured reports a request of a service that records no metrics.
+func unmeasured(ctx context.Context) bool {
+	ids, ok := ctx.Value(requestIDsKey{}).(*requestIDs)
+	return ok && ids.unmeasured
 }

@@ -81,8 +81,8 @@ func TestServerSpanSplitsAddressesFromPorts(t *testing.T) {
 			t.Errorf("%s = %q, want %q (all %v)", k, a[k], v, a)
 		}
 	}
-	if p, err := strconv.Atoi(a["client.port"]); err != nil || p <= 0 || a["network.peer.port"] != a["client.port"] {
-		t.Errorf("client.port %q, network.peer.port %q: want the peer's port in both", a["client.port"], a["network.peer.port"])
+	if p, err := strconv.Atoi(a["network.peer.port"]); err != nil || p <= 0 || a["client.port"] != "" {
+		t.Errorf("network.peer.port %q, client.port %q: want the peer's port, and client.port (opt-in) left out", a["network.peer.port"], a["client.port"])
 	}
 }
 
@@ -286,5 +286,29 @@ func TestExcerptIsBoundedValidUTF8(t *testing.T) {
 	}
 	if got := telemetry.Quote(strings.Repeat("x", 100)); got != `"`+strings.Repeat("x", telemetry.MaxEcho)+`"…` {
 		t.Errorf("Quote = %s", got)
+	}
+}
+
+// With the request metrics off (--metrics=false) a request is served and traced as ever, but
+// neither counted nor timed.
+func TestUnmeasuredRequestsAreNotCounted(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{Service: "frontend",
+		Trace: telemetry.TraceConfig{Exporter: exp}, Metrics: telemetry.MetricsConfig{Unmeasured: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /user/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	mux.Handle("GET /metrics", tel.MetricsHandler())
+	srv := httptest.NewServer(tel.Instrument(mux, nil))
+	defer srv.Close()
+	get(t, srv.URL+"/user/1", nil)
+	if spans := ended(t, tel, exp); len(spans) != 1 {
+		t.Errorf("%d spans, want the request's", len(spans))
+	}
+	if body := telemetrytest.Scrape(t, srv.URL+"/metrics"); strings.Contains(body, `frontend_requests_total{`) {
+		t.Errorf("the request was counted:\n%s", grepLines(body, "frontend_requests_total"))
 	}
 }

@@ -56,6 +56,8 @@ type Telemetry struct {
 	shipper  *lokiShipper
 	versions *versions
 	pull     bool // /metrics is served
+	// unmeasured: no request is counted or timed (--metrics=false).
+	unmeasured bool
 }
 
 // New builds the telemetry of one service. It never dials anything: exporters connect lazily
@@ -118,6 +120,7 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		shipper:     shipper,
 		versions:    newVersions(reg, cfg.Version),
 		pull:        !cfg.Metrics.NoPull,
+		unmeasured:  cfg.Metrics.Unmeasured,
 	}, nil
 }
 

@@ -248,7 +248,7 @@ func TestDisabledTracingMakesNoExemplars(t *testing.T) {
 	if !span.SpanContext().IsValid() {
 		t.Error("a disabled SDK should still give spans ids for log correlation")
 	}
-	if ex := exemplar(withRequestIDs(ctx)); ex != nil {
+	if ex := exemplar(withRequestIDs(ctx, false)); ex != nil {
 		t.Errorf("exemplar %v with tracing disabled", ex)
 	}
 }
