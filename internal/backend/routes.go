@@ -21,6 +21,7 @@ func (s *Service) routes() http.Handler {
 	mux.Handle("GET /api/product/{id}", api("/api/product/{id}", s.getProduct))
 	s.faults.Routes(mux, s.tel, s.guard)
 	s.health.Register(mux)
+	s.guard.Profiles(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 	return s.tel.Instrument(mux, telemetry.SpanNames{
 		"GET /api/data":         "backend_get_data",

@@ -32,5 +32,6 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /db/query", route("/db/query", s.runQuery))
 	s.faults.Routes(mux, s.tel, s.guard)
 	s.health.Register(mux)
+	s.guard.Profiles(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -35,8 +36,13 @@ const (
 const (
 	DefaultSlowQueryThreshold = 100 * time.Millisecond
 	DefaultTableSizeInterval  = 15 * time.Second
-	DefaultMaxOpenConns       = 8
 )
+
+// DefaultMaxOpenConns is the pool's size unless configured: two connections per core, at
+// least four. A query is CPU work in this process (SQLite) or a short round trip
+// (PostgreSQL); more connections than that queue in SQLite or the server anyway and only
+// cost memory (each SQLite connection about 1.5 MB).
+func DefaultMaxOpenConns() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // Config is filled by cmd; zero values take the defaults above.
 type Config struct {
@@ -71,7 +77,7 @@ func (c Config) withDefaults() Config {
 		c.TableSizeInterval = DefaultTableSizeInterval
 	}
 	if c.MaxOpenConns <= 0 {
-		c.MaxOpenConns = DefaultMaxOpenConns
+		c.MaxOpenConns = DefaultMaxOpenConns()
 	}
 	return c
 }

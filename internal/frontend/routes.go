@@ -46,5 +46,6 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /product/{id}", page("/product/{id}", s.serveProduct))
 	s.faults.Routes(mux, s.tel, s.guard)
 	s.health.Register(mux)
+	s.guard.Profiles(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 )
 
@@ -53,4 +54,14 @@ func (g *AdminGuard) Wrap(h http.Handler) http.Handler {
 func (g *AdminGuard) allows(r *http.Request) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(g.token)) == 1
+}
+
+// Profiles serves Go's runtime profiles (/debug/pprof/...) behind the guard: where a
+// deployed service spends its CPU and memory, read with `go tool pprof`.
+func (g *AdminGuard) Profiles(mux *http.ServeMux) {
+	mux.Handle("GET /debug/pprof/", g.Wrap(http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/cmdline", g.Wrap(http.HandlerFunc(pprof.Cmdline)))
+	mux.Handle("GET /debug/pprof/profile", g.Wrap(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/symbol", g.Wrap(http.HandlerFunc(pprof.Symbol)))
+	mux.Handle("GET /debug/pprof/trace", g.Wrap(http.HandlerFunc(pprof.Trace)))
 }

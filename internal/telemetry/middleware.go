@@ -49,8 +49,8 @@ func PublicEndpoint() InstrumentOption {
 // panic into a 500 with an error span and an error log. Unknown routes and wrong methods
 // answer JSON errors; an oversized URL answers 414.
 //
-// Probes and scrapes (/metrics, /health, /healthz, /ready) bypass all of it: a trace every few
-// seconds per scraper would bury the traces people look for.
+// Probes, scrapes and profiles (/metrics, /health, /healthz, /ready, /debug/pprof/) bypass
+// all of it: a trace every few seconds per scraper would bury the traces people look for.
 func (t *Telemetry) Instrument(mux *http.ServeMux, names SpanNames, opts ...InstrumentOption) http.Handler {
 	m := newHTTPMetrics(t.Registry, t.Service)
 	mux.Handle("/", t.fallback(mux))
@@ -73,6 +73,10 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/metrics", "/health", "/healthz", "/ready":
 		h.mux.ServeHTTP(w, r)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/debug/pprof/") {
+		h.mux.ServeHTTP(w, r) // a profile being read is not a request to trace
 		return
 	}
 	start := time.Now()
