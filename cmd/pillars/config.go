@@ -32,7 +32,7 @@ func (o *commonOptions) register(f *flags) {
 	f.String(&o.logLevel, "log-level", "info", "lowest log level written: debug, info, warn, error")
 	f.String(&o.lokiURL, "loki-url", "", "Loki push URL, e.g. http://127.0.0.1:3100/loki/api/v1/push; empty ships no logs")
 	f.Duration(&o.lokiBatchWait, "loki-batch-wait", time.Second, "longest a log line waits before it is pushed")
-	f.Int(&o.lokiBuffer, "loki-buffer", 10000, "log lines held while Loki is slow or down; more are dropped and counted")
+	f.Int(&o.lokiBuffer, "loki-buffer", 5000, "log lines held while Loki is slow or down; more are dropped and counted")
 	f.Int(&o.lokiRetries, "loki-retries", 5, "retries of a failed push, with exponential backoff")
 	f.Duration(&o.drainDelay, "drain-delay", 5*time.Second, "on SIGINT/SIGTERM, how long /ready answers 503 while requests are still served, so load balancers stop sending first")
 	f.Bool(&o.metrics, "metrics", true, "record the request metrics (counters, histograms, exemplars); false is for measuring what they cost")

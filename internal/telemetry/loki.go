@@ -25,7 +25,7 @@ type LokiConfig struct {
 	BatchWait  time.Duration // longest an entry waits before its batch is sent (default 1s)
 	BatchSize  int           // entries per push at most (default 1000)
 	BatchBytes int           // bytes of log lines per push at most (default 1 MiB)
-	Buffer     int           // entries held while Loki is slow or down; past it they are dropped (default 10000)
+	Buffer     int           // entries held while Loki is slow or down; past it they are dropped (default 5000)
 	Retries    int           // attempts after the first for one batch (default 5)
 	MinBackoff time.Duration // first retry delay, growing with jitter up to MaxBackoff (defaults 250ms, 5s)
 	MaxBackoff time.Duration
@@ -77,7 +77,7 @@ func newLokiShipper(cfg LokiConfig, labels map[string]string, reg prometheus.Reg
 	setDefault(&cfg.BatchWait, time.Second)
 	setDefault(&cfg.BatchSize, 1000)
 	setDefault(&cfg.BatchBytes, 1<<20)
-	setDefault(&cfg.Buffer, 10000)
+	setDefault(&cfg.Buffer, 5000)
 	setDefault(&cfg.MinBackoff, 250*time.Millisecond)
 	setDefault(&cfg.MaxBackoff, 5*time.Second)
 	setDefault(&cfg.Timeout, 5*time.Second)

@@ -44,7 +44,7 @@ type TraceConfig struct {
 type BatchConfig struct {
 	ScheduleDelay      time.Duration // OTEL_BSP_SCHEDULE_DELAY (default 1s: traces show up quickly)
 	ExportTimeout      time.Duration // OTEL_BSP_EXPORT_TIMEOUT (default 10s)
-	MaxQueueSize       int           // OTEL_BSP_MAX_QUEUE_SIZE (default 8192: a few seconds of a busy service)
+	MaxQueueSize       int           // OTEL_BSP_MAX_QUEUE_SIZE (default 2048, the SDK's: the queue fills only while export fails, and then it is what memory grows by)
 	MaxExportBatchSize int           // OTEL_BSP_MAX_EXPORT_BATCH_SIZE (default 512)
 }
 
@@ -61,7 +61,7 @@ type LimitConfig struct {
 const (
 	DefaultBatchScheduleDelay      = time.Second
 	DefaultBatchExportTimeout      = 10 * time.Second
-	DefaultBatchMaxQueueSize       = 8192
+	DefaultBatchMaxQueueSize       = 2048
 	DefaultBatchMaxExportBatchSize = 512
 	DefaultAttributeValueLength    = 1024
 	DefaultAttributeCount          = 64
