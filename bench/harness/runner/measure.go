@@ -255,6 +255,9 @@ func (r *Runner) frontendCount(ctx context.Context, st *stack.Stack, path string
 	if st.Config.Relay {
 		return 0, fmt.Errorf("the relay counts nothing")
 	}
+	if st.Config.NoMetrics {
+		return 0, fmt.Errorf("the services record no metrics in this configuration")
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, st.URL+"/metrics", nil)
 	if err != nil {
 		return 0, err
