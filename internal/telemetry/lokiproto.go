@@ -70,15 +70,28 @@ func appendEntry(b []byte, e lokiEntry) []byte {
 	return b
 }
 
+// A timestamp's fields are left out when zero, as proto3 encoders do.
 func timestampSize(t time.Time) int {
-	return 1 + protowire.SizeVarint(uint64(t.Unix())) + 1 + protowire.SizeVarint(uint64(t.Nanosecond()))
+	n := 0
+	if sec := t.Unix(); sec != 0 {
+		n += 1 + protowire.SizeVarint(uint64(sec))
+	}
+	if ns := t.Nanosecond(); ns != 0 {
+		n += 1 + protowire.SizeVarint(uint64(ns))
+	}
+	return n
 }
 
 func appendTimestamp(b []byte, t time.Time) []byte {
-	b = protowire.AppendTag(b, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(t.Unix()))
-	b = protowire.AppendTag(b, 2, protowire.VarintType)
-	return protowire.AppendVarint(b, uint64(t.Nanosecond()))
+	if sec := t.Unix(); sec != 0 {
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(sec))
+	}
+	if ns := t.Nanosecond(); ns != 0 {
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(ns))
+	}
+	return b
 }
 
 func labelPairSize(name, value string) int {

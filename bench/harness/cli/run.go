@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -142,7 +143,42 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		f := firstsignal.Measure(ctx, fo)
 		run.FirstSignal = &f
 	}
+	fmt.Fprintln(stderr, "measuring the hand-written parts against their library alternatives")
+	if alt, err := alternatives(ctx, absRepo, *quick); err != nil {
+		run.Notes = append(run.Notes, "The library alternatives were not measured: "+err.Error())
+	} else {
+		run.Alternatives = alt
+	}
 	return write(run, *out, *readme, stdout)
+}
+
+// alternatives runs the Go benchmarks that put each hand-written part of the telemetry (the
+// Loki encoder, the server middleware, the client) beside the well-kept library it stands in
+// for, on the same work, and returns their result lines.
+func alternatives(ctx context.Context, repo string, quick bool) (string, error) {
+	benchtime := "2s"
+	if quick {
+		benchtime = "200ms"
+	}
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^BenchmarkAlternative", "-benchtime", benchtime,
+		"-count", "3", "./internal/telemetry/")
+	cmd.Dir = repo
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go test -bench: %v: %s", err, lastLine(string(out)))
+	}
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "BenchmarkAlternative") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 // runReport rewrites a run's files from its raw results, with the generator as it is now;

@@ -38,8 +38,27 @@ func (v View) Markdown(w io.Writer, plot string) {
 	v.latencyTables(p, plot)
 	v.sweepTables(p)
 	v.soakSection(p)
+	v.alternatives(p)
 	v.method(p)
 	v.notes(p)
+}
+
+// alternatives shows the hand-written parts beside the libraries they stand in for.
+func (v View) alternatives(p func(string, ...any)) {
+	if v.Run.Alternatives == "" {
+		return
+	}
+	p("## Hand-written parts against the libraries they stand in for")
+	p("")
+	p("Measured in the same run, as Go benchmarks of one part on the same work (`go test -bench Alternative ./internal/telemetry`, three counts):")
+	p("the Loki push encoder against Loki's generated protobuf (`github.com/grafana/loki/pkg/push`) for a batch of 1000 lines;")
+	p("the server middleware (span, request counter and histogram with exemplars) against otelhttp's handler (span only: the seed's metrics are not otelhttp's);")
+	p("the client (CLIENT span ended when the answer is read, decode, validation) against otelhttp's transport with a JSON decode.")
+	p("")
+	p("```")
+	p("%s", v.Run.Alternatives)
+	p("```")
+	p("")
 }
 
 func sinkText(m results.Machine) string {

@@ -21,6 +21,9 @@ type Run struct {
 	Soak              *Soak        `json:",omitempty"`
 	FirstSignal       *FirstSignal `json:",omitempty"`
 	Notes             []string     // what could not be measured, and why
+	// Alternatives are the result lines of the Go benchmarks that measure each hand-written
+	// part of the telemetry beside the library it stands in for.
+	Alternatives string `json:",omitempty"`
 }
 
 // Machine is where the run happened.
