@@ -145,6 +145,7 @@ type frontendOptions struct {
 	faults                 string
 	addr                   string
 	backendURL             string
+	selfURL                string // the frontend's own listener, for its traffic generator
 	backendTimeout         time.Duration
 	trafficRate            float64
 	trafficUsers           int
@@ -159,7 +160,7 @@ func (o *frontendOptions) register(f *flags, defaultRate float64, standalone boo
 		f.String(&o.backendURL, "backend-url", "http://127.0.0.1:8002", "backend base URL")
 	}
 	f.Duration(&o.backendTimeout, "backend-timeout", 5*time.Second, "deadline of one backend call")
-	f.Float(&o.trafficRate, "traffic-rate", defaultRate, "built-in traffic, requests per second; 0 turns it off")
+	f.Float(&o.trafficRate, "traffic-rate", defaultRate, "built-in traffic at start, requests per second (0: idle); steered at runtime through /admin/traffic")
 	f.Int(&o.trafficUsers, "traffic-users", 200, "simulated visitors the built-in traffic draws from")
 	f.String(&o.faults, "frontend-faults", "", `frontend faults at start, as PUT /admin/faults takes them, e.g. {"retries":2}`)
 	f.Bool(&o.continueIncomingTraces, "continue-incoming-traces", false,
