@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -164,6 +165,8 @@ func spanTraceQL(q SpanSearch) string {
 	switch {
 	case q.Attribute != "" && q.Value != "":
 		conds = append(conds, "."+q.Attribute+" = "+strconv.Quote(q.Value))
+	case q.Attribute != "" && q.Contains != "":
+		conds = append(conds, "."+q.Attribute+" =~ "+strconv.Quote(".*"+regexp.QuoteMeta(q.Contains)+".*"))
 	case q.Attribute != "":
 		conds = append(conds, "."+q.Attribute+" != nil")
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,12 +39,12 @@ type TraceStore interface {
 }
 
 // SpanSearch selects spans: of Service, named Name, started between Start and End, failed
-// (Error) and carrying an attribute (Attribute, a span's or its resource's; equal to Value
-// when that is not empty). Service and Name are required.
+// (Error) and carrying an attribute (Attribute, a span's or its resource's; equal to Value, or
+// containing Contains, when either is given). Service and Name are required.
 type SpanSearch struct {
-	Service, Name    string
-	Error            bool
-	Attribute, Value string
+	Service, Name              string
+	Error                      bool
+	Attribute, Value, Contains string
 	Start, End       time.Time
 	// Limit is how many matching traces are looked through (20 when 0).
 	Limit int
@@ -61,7 +62,7 @@ func (q SpanSearch) Matches(s Span) bool {
 		return true
 	}
 	v, ok := s.Attr(q.Attribute)
-	return ok && (q.Value == "" || v == q.Value)
+	return ok && (q.Value == "" || v == q.Value) && strings.Contains(v, q.Contains)
 }
 
 // String writes the search as a person would say it.
@@ -74,6 +75,8 @@ func (q SpanSearch) String() string {
 	switch {
 	case q.Attribute != "" && q.Value != "":
 		b.WriteString(" with " + q.Attribute + "=" + q.Value)
+	case q.Attribute != "" && q.Contains != "":
+		b.WriteString(" with " + q.Attribute + " containing " + strconv.Quote(q.Contains))
 	case q.Attribute != "":
 		b.WriteString(" with attribute " + q.Attribute)
 	}
