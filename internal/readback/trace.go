@@ -45,7 +45,7 @@ type SpanSearch struct {
 	Service, Name              string
 	Error                      bool
 	Attribute, Value, Contains string
-	Start, End       time.Time
+	Start, End                 time.Time
 	// Limit is how many matching traces are looked through (20 when 0).
 	Limit int
 }
