@@ -19,6 +19,7 @@ Usage:
   pillars database     run the database service (:8003, SQLite)
   pillars healthcheck  exit 0 when a service's /ready answers 200 (for container health checks)
   pillars verify       check a running deployment end to end through its backends' query APIs
+  pillars scenario     put a running deployment through an incident: list, run, stop, status, reveal, check
   pillars version      print the version
 
 Run 'pillars <command> --help' for the flags of a command.
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runHealthcheck(ctx, args[1:], getenv, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], getenv, stdout, stderr)
+	case "scenario":
+		return runScenario(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "pillars", version())
 		return nil

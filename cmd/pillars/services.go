@@ -121,6 +121,7 @@ func listenAll(o *serviceOptions) (*listeners, error) {
 	}
 	if o.cmd == "all" {
 		o.backend.databaseURL, o.frontend.backendURL = dialURL(l.database), dialURL(l.backend)
+		o.frontend.databaseURL = o.backend.databaseURL
 	}
 	if l.frontend != nil {
 		o.frontend.selfURL = dialURL(l.frontend) // where its traffic generator sends
@@ -284,6 +285,15 @@ func (o *frontendOptions) config(a access) (frontend.Config, error) {
 	if err != nil {
 		return frontend.Config{}, usageError{fmt.Errorf("--frontend-faults: %w", err)}
 	}
+	lib, err := loadScenarios(o.scenarios.dir)
+	if err != nil {
+		return frontend.Config{}, usageError{err}
+	}
+	if o.scenarios.start != "" {
+		if _, err := lib.Get(o.scenarios.start); err != nil {
+			return frontend.Config{}, usageError{fmt.Errorf("--scenario: %w", err)}
+		}
+	}
 	return frontend.Config{
 		BackendURL:             o.backendURL,
 		SelfURL:                o.selfURL,
@@ -296,6 +306,11 @@ func (o *frontendOptions) config(a access) (frontend.Config, error) {
 		Faults:                 f,
 		RequestFaults:          a.requestFaults,
 		Admin:                  a.admin,
+		Scenarios:              lib,
+		DatabaseURL:            o.databaseURL,
+		Scenario:               o.scenarios.start,
+		Chaos:                  o.scenarios.chaos,
+		ChaosBlind:             o.scenarios.chaosBlind,
 	}, nil
 }
 

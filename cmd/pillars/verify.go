@@ -33,11 +33,7 @@ func parseVerifyFlags(args []string, getenv func(string) string, stderr io.Write
 		f.fs.PrintDefaults()
 	}
 	f.String(&v.cfg.FrontendURL, "frontend-url", "http://127.0.0.1:8001", "the frontend to send requests to")
-	f.String(&v.cfg.PrometheusURL, "prometheus-url", "http://127.0.0.1:19090", "Prometheus HTTP API")
-	f.String(&v.cfg.TracesURL, "traces-url", "http://127.0.0.1:16686", "trace store: Jaeger's query API (make up) or Tempo's HTTP API (http://tempo:3200 in compose)")
-	f.String(&v.cfg.TracesKind, "traces-kind", "auto", "auto, jaeger or tempo")
-	f.String(&v.cfg.LogsURL, "logs-url", "http://127.0.0.1:19428", "log store: VictoriaLogs (make up) or Loki (http://loki:3100 in compose)")
-	f.String(&v.cfg.LogsKind, "logs-kind", "auto", "auto, victorialogs or loki")
+	registerStoreFlags(f, &v.cfg)
 	f.String(&v.cfg.Datasources, "datasources", "", "Grafana data source provisioning file whose links to check (e.g. deploy/grafana/provisioning/datasources/datasources.yaml)")
 	f.String(&v.cfg.GrafanaURL, "grafana-url", "", "read the data sources from this Grafana's /api/datasources instead (credentials may be in the URL)")
 	f.String(&v.cfg.GrafanaToken, "grafana-token", "", "bearer token (a service account's) for --grafana-url")
@@ -51,6 +47,16 @@ func parseVerifyFlags(args []string, getenv func(string) string, stderr io.Write
 	}
 	v.cfg.Getenv = getenv
 	return v, nil
+}
+
+// registerStoreFlags adds the flags that say where the telemetry backends are, with the
+// defaults of 'make up': verify's, and those of every command that reads the backends.
+func registerStoreFlags(f *flags, cfg *verify.Config) {
+	f.String(&cfg.PrometheusURL, "prometheus-url", "http://127.0.0.1:19090", "Prometheus HTTP API")
+	f.String(&cfg.TracesURL, "traces-url", "http://127.0.0.1:16686", "trace store: Jaeger's query API (make up) or Tempo's HTTP API (http://tempo:3200 in compose)")
+	f.String(&cfg.TracesKind, "traces-kind", "auto", "auto, jaeger or tempo")
+	f.String(&cfg.LogsURL, "logs-url", "http://127.0.0.1:19428", "log store: VictoriaLogs (make up) or Loki (http://loki:3100 in compose)")
+	f.String(&cfg.LogsKind, "logs-kind", "auto", "auto, victorialogs or loki")
 }
 
 // runVerify checks a running deployment: progress to stderr, the report to stdout.

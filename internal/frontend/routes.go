@@ -46,6 +46,9 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /product/{id}", page("/product/{id}", s.serveProduct))
 	s.faults.Routes(mux, s.tel, s.guard)
 	s.traffic.Routes(mux, s.tel, s.guard)
+	if s.runner != nil {
+		s.runner.Routes(mux, s.tel, s.guard)
+	}
 	s.health.Register(mux)
 	mux.Handle("GET /metrics", telemetry.MetricsHandler(s.tel.Registry))
 }

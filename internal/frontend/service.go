@@ -16,6 +16,7 @@ import (
 
 	"github.com/pillars-o11y/pillars/internal/backend"
 	"github.com/pillars-o11y/pillars/internal/faults"
+	"github.com/pillars-o11y/pillars/internal/scenarios"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 	"github.com/pillars-o11y/pillars/internal/traffic"
 )
@@ -51,8 +52,22 @@ type Config struct {
 	Faults faults.Frontend
 	// RequestFaults lets one request break itself with the X-Pillars-Fault header.
 	RequestFaults bool
-	// Admin protects /admin/*.
+	// Admin protects /admin/*; its token is also what the frontend sends to the other
+	// services' admin APIs when it runs a scenario.
 	Admin telemetry.AdminConfig
+
+	// Scenarios is the library the frontend's scenario runner offers (/admin/scenarios); nil
+	// serves no scenarios.
+	Scenarios *scenarios.Library
+	// DatabaseURL is where the database service is, for its admin API only (a scenario's
+	// database faults): the frontend never reads data from it.
+	DatabaseURL string
+	// Scenario is started at once, by name ("" for none).
+	Scenario string
+	// Chaos starts a random scenario at this interval while none runs (0: off); ChaosBlind
+	// runs them blind.
+	Chaos      time.Duration
+	ChaosBlind bool
 }
 
 // Defaults of Config, the seeded id ranges of the contract among them.
@@ -104,6 +119,8 @@ type Service struct {
 	traffic     *traffic.Generator
 	trafficMu   sync.Mutex
 	stopTraffic func()
+
+	runner *scenarios.Runner // nil without a library
 }
 
 // New builds the frontend, calling the backend at cfg.BackendURL. It starts the background
@@ -158,6 +175,11 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 	if err != nil {
 		return nil, fmt.Errorf("frontend: %w", err)
 	}
+	if cfg.Scenarios != nil {
+		if s.runner, err = s.newRunner(cfg, sw); err != nil {
+			return nil, fmt.Errorf("frontend: %w", err)
+		}
+	}
 	s.handler = sync.OnceValue(s.routes)
 	pctx, cancel := context.WithCancel(ctx)
 	s.stopPruner = cancel
@@ -207,9 +229,13 @@ func (s *Service) StopTraffic() {
 	}
 }
 
-// Close stops the traffic generator and the background pruner.
+// Close stops the traffic generator, the scenario runner (clearing the faults of a scenario
+// still running, while the services behind are still up) and the background pruner.
 func (s *Service) Close() error {
 	s.StopTraffic()
+	if s.runner != nil {
+		s.runner.Close()
+	}
 	s.stopPruner()
 	<-s.prunerDone
 	return nil
