@@ -23,6 +23,7 @@ type commonOptions struct {
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 	adminToken      string
+	adminTokenFile  string
 	requestFaults   string
 }
 
@@ -35,6 +36,7 @@ func (o *commonOptions) register(f *flags) {
 	f.Int(&o.lokiRetries, "loki-retries", 5, "retries of a failed push, with exponential backoff")
 	f.Duration(&o.drainDelay, "drain-delay", 5*time.Second, "on SIGINT/SIGTERM, how long /ready answers 503 while requests are still served, so load balancers stop sending first")
 	f.String(&o.adminToken, "admin-token", "", "bearer token the admin endpoints (/admin/...) require; without one they are open on loopback only")
+	f.String(&o.adminTokenFile, "admin-token-file", "", "file holding the admin token, created with a random one when missing (services sharing it share the token); --admin-token wins")
 	f.String(&o.requestFaults, "request-faults", "auto", "honour the X-Pillars-Fault header (and its baggage): on, off, or auto (on while listening on loopback only)")
 	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "after the drain delay, the time given to in-flight requests before they are cut off")
 }

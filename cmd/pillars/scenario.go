@@ -33,23 +33,31 @@ Commands:
   reveal          name the blind scenario, running or the last one
   check NAME      read the scenario's signature back from Prometheus, the trace store and
                   the log store, and say which items are there (exit 1 when one is missing)
+  token           print the admin token these commands send (for curl)
 
 Run 'pillars scenario <command> --help' for its flags. Every flag has a PILLARS_* variable.
 `
 
 // scenarioClient is how every subcommand reaches the frontend.
 type scenarioClient struct {
-	frontendURL, token string
-	admin              *faults.AdminClient
+	frontendURL, token, tokenFile string
+	admin                         *faults.AdminClient
 }
 
 func (c *scenarioClient) register(f *flags) {
 	f.String(&c.frontendURL, "frontend-url", "http://127.0.0.1:8001", "the frontend that runs the scenarios")
-	f.String(&c.token, "admin-token", "", "the admin token of the deployment (compose prints where to find it)")
+	f.String(&c.token, "admin-token", "", "the deployment's admin token")
+	f.String(&c.tokenFile, "admin-token-file", "", "file holding the admin token (in compose the services set it: run the command in the frontend's container)")
 }
 
-func (c *scenarioClient) open() {
+func (c *scenarioClient) open() error {
+	tok, err := adminToken(c.token, c.tokenFile, false)
+	if err != nil {
+		return err
+	}
+	c.token = tok
 	c.admin = faults.NewAdminClient(c.frontendURL, c.token, &http.Client{Timeout: 10 * time.Second})
+	return nil
 }
 
 func (c *scenarioClient) status(ctx context.Context) (scenarios.Status, error) {
@@ -78,6 +86,8 @@ func runScenario(ctx context.Context, args []string, getenv func(string) string,
 		err = scenarioSimple(ctx, "reveal", http.MethodGet, "/admin/scenario/reveal", rest, getenv, stdout, stderr)
 	case "check":
 		err = scenarioCheck(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		err = scenarioToken(rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, scenarioUsage)
 		return nil
@@ -120,7 +130,9 @@ func scenarioList(ctx context.Context, args []string, getenv func(string) string
 	if err := f.parse(args, getenv); err != nil {
 		return err
 	}
-	c.open()
+	if err := c.open(); err != nil {
+		return err
+	}
 	var list []scenarios.Scenario
 	if err := c.admin.Do(ctx, http.MethodGet, "/admin/scenarios", nil, &list); err != nil {
 		return err
@@ -151,7 +163,9 @@ func scenarioSimple(ctx context.Context, cmd, method, path string, args []string
 	if err := f.parse(args, getenv); err != nil {
 		return err
 	}
-	c.open()
+	if err := c.open(); err != nil {
+		return err
+	}
 	if cmd == "reveal" {
 		var rv scenarios.Revealed
 		if err := c.admin.Do(ctx, method, path, nil, &rv); err != nil {
@@ -243,7 +257,9 @@ func scenarioRun(ctx context.Context, args []string, getenv func(string) string,
 		return usageError{errors.New("scenario run: name the scenario, or ask for --blind (see pillars scenario list)")}
 	}
 	req.Name = name
-	c.open()
+	if err := c.open(); err != nil {
+		return err
+	}
 	var st scenarios.Status
 	if err := c.admin.Do(ctx, http.MethodPut, "/admin/scenario", req, &st); err != nil {
 		return err
@@ -359,7 +375,9 @@ func scenarioCheck(ctx context.Context, args []string, getenv func(string) strin
 	if err := f.parse(args, getenv); err != nil {
 		return err
 	}
-	c.open()
+	if err := c.open(); err != nil {
+		return err
+	}
 	sc, runStart, err := signatureOf(ctx, &c, name, stderr)
 	if err != nil {
 		return err
@@ -497,4 +515,23 @@ func shortDuration(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// scenarioToken prints the admin token: in compose, where the services generate one into a
+// shared file, 'docker compose exec frontend /pillars scenario token'.
+func scenarioToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c scenarioClient
+	f := scenarioFlags("token", "Prints the admin token the scenario commands send, from --admin-token or --admin-token-file.", stderr)
+	c.register(f)
+	if err := f.parse(args, getenv); err != nil {
+		return err
+	}
+	if err := c.open(); err != nil {
+		return err
+	}
+	if c.token == "" {
+		return errors.New("scenario token: no admin token is set (--admin-token or --admin-token-file)")
+	}
+	fmt.Fprintln(stdout, c.token)
+	return nil
 }

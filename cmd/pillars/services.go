@@ -88,6 +88,11 @@ func parseServiceOptions(cmd string, args []string, getenv func(string) string, 
 	if err := f.parse(args, getenv); err != nil {
 		return nil, err
 	}
+	tok, err := adminToken(o.common.adminToken, o.common.adminTokenFile, true)
+	if err != nil {
+		return nil, err
+	}
+	o.common.adminToken = tok
 	return o, nil
 }
 
