@@ -88,7 +88,7 @@ func TestScenarioThroughTheFrontend(t *testing.T) {
 	if err := run(t.Context(), []string{"scenario", "run", "slow-database", "--detach"}, getenv, &out, &errOut); err != nil {
 		t.Fatalf("scenario run: %v\n%s", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), "slow-database (Slow database) started: 25m0s") {
+	if !strings.Contains(out.String(), "slow-database (Slow database) started: 30m0s") {
 		t.Errorf("run said %q", out.String())
 	}
 	telemetrytest.Eventually(t, 10*time.Second, "the database's latency set by the scenario", func() bool {

@@ -147,16 +147,18 @@ func (j *Jaeger) Search(ctx context.Context, q TraceSearch) ([]TraceSummary, err
 	return out, nil
 }
 
-// FindSpans searches Jaeger for traces with the span (failed ones only, through Jaeger's
-// error tag, when q asks for an error) and picks the matching spans out of them: Jaeger's
-// search answers whole traces.
+// FindSpans searches Jaeger for traces with the span (with the attribute's value, when q gives
+// one: Jaeger's tag search matches span and resource attributes) and picks the matching spans
+// out of them: Jaeger's search answers whole traces. A span's status is not searchable in
+// Jaeger v2 (neither the error tag nor otel.status_code select anything), so failed spans are
+// picked out of the traces found.
 func (j *Jaeger) FindSpans(ctx context.Context, q SpanSearch) ([]Span, error) {
 	if err := q.check(); err != nil {
 		return nil, err
 	}
 	var tags map[string]string
-	if q.Error {
-		tags = map[string]string{"error": "true"}
+	if q.Attribute != "" && q.Value != "" {
+		tags = map[string]string{q.Attribute: q.Value}
 	}
 	traces, _, err := j.search(ctx, TraceSearch{Service: q.Service, SpanName: q.Name, Start: q.Start, End: q.End, Limit: q.Limit}, tags)
 	if err != nil {
@@ -238,7 +240,7 @@ func (jt jaegerTrace) model() (Trace, error) {
 		s.Service = proc.ServiceName
 		s.Resource = map[string]string{"service.name": proc.ServiceName}
 		for _, t := range proc.Tags {
-			s.Resource[t.Key] = fmt.Sprint(t.Value)
+			s.Resource[t.Key] = tagText(t.Value)
 		}
 		tr.Spans = append(tr.Spans, s)
 	}
@@ -270,7 +272,7 @@ func (js jaegerSpan) model() (Span, error) {
 	}
 	// Jaeger keeps the OpenTelemetry kind and status as tags (its OTLP translator's names).
 	for _, t := range js.Tags {
-		v := fmt.Sprint(t.Value)
+		v := tagText(t.Value)
 		switch t.Key {
 		case "span.kind":
 			s.Kind = SpanKind(strings.ToLower(v))
@@ -290,4 +292,13 @@ func (js jaegerSpan) model() (Span, error) {
 		s.Kind = KindInternal
 	}
 	return s, nil
+}
+
+// tagText writes a tag's value as text: a number as it was set (an int64 attribute arrives as
+// a JSON number, which would otherwise print as 1.048576e+06).
+func tagText(v any) string {
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }

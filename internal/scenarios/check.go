@@ -146,7 +146,7 @@ func labelText(labels map[string]string) string {
 // SpanSearch is the search the item stands for, from since until now.
 func (t TraceItem) SpanSearch(since time.Time) readback.SpanSearch {
 	return readback.SpanSearch{Service: t.Service, Name: t.Span, Error: t.Error, Attribute: t.Attribute,
-		Value: t.Value, Contains: t.Contains, Start: since, End: time.Now().Add(time.Minute), Limit: 20}
+		Value: t.Value, Contains: t.Contains, Start: since, End: time.Now().Add(time.Minute), Limit: 50}
 }
 
 func checkTrace(ctx context.Context, store readback.TraceStore, t TraceItem, since time.Time) Result {
