@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Backends for the local stack are built once into this folder (git-ignored).
 export PILLARS_TOOLS ?= $(CURDIR)/.tools
 
-.PHONY: build run up up-otlp down tools test unit e2e deploy-check chart-check chart-files compose-up compose-down bench dashboards slo fmt vet
+.PHONY: build run up up-otlp down tools test unit e2e deploy-check chart-check chart-files compose-up compose-down bench bench-inprocess bench-check dashboards slo fmt vet
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/pillars
@@ -28,9 +28,11 @@ down:
 tools:
 	scripts/tools.sh
 
-# The whole proof: unit and in-process contract tests with the race detector,
-# the deploy/ checks, then the end-to-end suite against real backends.
-test: vet unit deploy-check chart-check e2e
+# The whole proof: unit and in-process contract tests with the race detector (on SQLite and
+# on a real PostgreSQL the tests start themselves: PostgreSQL's server must be installed),
+# the deploy/ and chart checks, the benchmark harness's own tests, then the end-to-end suite
+# against real backends.
+test: vet unit deploy-check chart-check bench-check e2e
 
 vet:
 	$(GO) vet ./...
@@ -74,10 +76,25 @@ dashboards:
 slo:
 	cd deploy && $(GO) run ./cmd/slo
 
-# Throughput, CPU per request and memory of the request path: relay vs telemetry off vs all
-# signals on. Results and how to read them: bench/RESULTS.md.
+# What a deployment costs, measured as deployed: each service in its own process, the load
+# from another, telemetry shipped over loopback; every configuration interleaved over five
+# rounds (about 20 minutes on 2 cores, keep the machine otherwise idle). Writes
+# bench/RESULTS.md, bench/latency.png and bench/results.json, and the bars into README.md.
+# BENCH_QUICK=1 is a smoke run of a few minutes, written to bench/smoke/; BENCH_FLAGS adds
+# options (bin/benchrun run --help).
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3s -count 8 ./bench/... | tee bench/latest.txt
+	cd bench/harness && $(GO) build -o $(CURDIR)/bin/benchrun ./cmd/benchrun
+	bin/benchrun run --repo . $(if $(filter 1,$(BENCH_QUICK)),--quick,--readme README.md) $(BENCH_FLAGS)
+
+# The older benchmark: the three services in one process, for profiling one heap
+# (-cpuprofile); see bench/INPROCESS.md.
+bench-inprocess:
+	$(GO) test -run '^$$' -bench . -benchtime 3s -count 8 ./bench/ | tee bench/latest.txt
+
+# The benchmark harness is a module of its own (bench/harness): its tests check that it counts
+# what it says it counts, never how fast anything is.
+bench-check:
+	cd bench/harness && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

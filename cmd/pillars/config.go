@@ -209,6 +209,7 @@ type databaseOptions struct {
 	faults             string
 	addr               string
 	dbPath             string
+	dbURL              string
 	slowQueryThreshold time.Duration
 	queryLatency       time.Duration
 	queryJitter        time.Duration
@@ -217,7 +218,8 @@ type databaseOptions struct {
 
 func (o *databaseOptions) register(f *flags) {
 	f.String(&o.addr, "database-addr", "127.0.0.1:8003", "database service listen address")
-	f.String(&o.dbPath, "db-path", "pillars.db", "SQLite file, created and seeded on first start")
+	f.String(&o.dbURL, "db-url", "", "PostgreSQL database the replicas share, postgres://user:password@host:5432/db (prefer the variable: a flag shows in ps); empty uses SQLite at --db-path")
+	f.String(&o.dbPath, "db-path", "pillars.db", "SQLite file, created and seeded on first start (when --db-url is empty)")
 	f.Duration(&o.slowQueryThreshold, "slow-query-threshold", 100*time.Millisecond, "queries slower than this are counted and logged as slow")
 	f.Duration(&o.queryLatency, "query-latency", 0, "fault: latency added to every query (also settable at runtime: PUT /admin/faults)")
 	f.Duration(&o.queryJitter, "query-jitter", 0, "fault: random extra latency, uniform in [0, jitter)")

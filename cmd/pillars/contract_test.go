@@ -70,9 +70,14 @@ func checkShape(t *testing.T, spans map[string][]telemetrytest.ExportedSpan, wan
 }
 
 // A request for user 123 is one trace through all three services, shaped as the seed
-// describes, whose logs carry its trace id and whose metrics point back to it.
+// describes, whose logs carry its trace id and whose metrics point back to it: on SQLite and
+// on PostgreSQL alike.
 func TestUserRequestIsOneTraceWithLinkedLogsAndMetrics(t *testing.T) {
-	s, _ := startAll(t, nil)
+	eachStore(t, testUserRequestIsOneTrace)
+}
+
+func testUserRequestIsOneTrace(t *testing.T, dbEnv map[string]string) {
+	s, _ := startAll(t, dbEnv)
 
 	r := s.get("/user/123")
 	if r.status != http.StatusOK || r.traceID == "" {
@@ -85,7 +90,17 @@ func TestUserRequestIsOneTraceWithLinkedLogsAndMetrics(t *testing.T) {
 	for i, w := range userTrace {
 		names[i] = w.name
 	}
-	checkShape(t, s.trace(r.traceID, names...), userTrace)
+	spans := s.trace(r.traceID, names...)
+	checkShape(t, spans, userTrace)
+	want := "sqlite"
+	if dbEnv["PILLARS_DB_URL"] != "" {
+		want = "postgresql"
+	}
+	for _, name := range []string{"transaction_begin", "query_planning", "query_execution", "transaction_commit"} {
+		if got := spanAttr(spans[name][0], "db.system.name"); got != want {
+			t.Errorf("%s: db.system.name %q, want %q", name, got, want)
+		}
+	}
 
 	lines := s.logs(r.traceID,
 		"Fetching user 123",
@@ -129,7 +144,11 @@ func TestUserRequestIsOneTraceWithLinkedLogsAndMetrics(t *testing.T) {
 }
 
 func TestProductTraceHasJoinAndPricing(t *testing.T) {
-	s, _ := startAll(t, nil)
+	eachStore(t, testProductTraceHasJoinAndPricing)
+}
+
+func testProductTraceHasJoinAndPricing(t *testing.T, dbEnv map[string]string) {
+	s, _ := startAll(t, dbEnv)
 	r := s.get("/product/42")
 	if r.status != http.StatusOK {
 		t.Fatalf("GET /product/42: %d %v", r.status, r.body)
@@ -147,8 +166,10 @@ func TestProductTraceHasJoinAndPricing(t *testing.T) {
 	}
 }
 
-func TestHomeRunsANamedQuery(t *testing.T) {
-	s, _ := startAll(t, nil)
+func TestHomeRunsANamedQuery(t *testing.T) { eachStore(t, testHomeRunsANamedQuery) }
+
+func testHomeRunsANamedQuery(t *testing.T, dbEnv map[string]string) {
+	s, _ := startAll(t, dbEnv)
 	r := s.get("/")
 	if r.status != http.StatusOK {
 		t.Fatalf("GET /: %d %v", r.status, r.body)
@@ -167,4 +188,14 @@ func anyLabels(lines []telemetrytest.LokiEntry, sub string) bool {
 		}
 	}
 	return false
+}
+
+// spanAttr is a string attribute of an exported span ("" when absent).
+func spanAttr(s telemetrytest.ExportedSpan, key string) string {
+	for _, kv := range s.Attributes {
+		if kv.Key == key {
+			return kv.Value.GetStringValue()
+		}
+	}
+	return ""
 }

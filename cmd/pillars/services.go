@@ -266,6 +266,7 @@ func (o *databaseOptions) config(a access) (database.Config, error) {
 	f.Jitter = cmp.Or(faults.Duration(o.queryJitter), f.Jitter)
 	f.ErrorRate = cmp.Or(faults.Rate(o.queryErrorRate), f.ErrorRate)
 	return database.Config{
+		URL:                o.dbURL,
 		Path:               o.dbPath,
 		SlowQueryThreshold: o.slowQueryThreshold,
 		Faults:             f,

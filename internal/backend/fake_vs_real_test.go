@@ -38,7 +38,7 @@ func TestFakeDatabaseAnswersLikeTheRealOne(t *testing.T) {
 			if f.status != r.status {
 				t.Fatalf("fake answered %d, real %d (%s)", f.status, r.status, r.body)
 			}
-			if fk, rk := jsonKeys(t, f.body), jsonKeys(t, r.body); !slices.Equal(fk, rk) {
+			if fk, rk := telemetrytest.JSONKeys(t, f.body), telemetrytest.JSONKeys(t, r.body); !slices.Equal(fk, rk) {
 				t.Errorf("answers differ in shape:\nfake %v\nreal %v", fk, rk)
 			}
 			if c.validate == nil {
@@ -59,36 +59,6 @@ func validates[T telemetry.Answer](body []byte) error {
 		return err
 	}
 	return v.Validate()
-}
-
-// jsonKeys lists every key path of a JSON document ("user.id", "top_products[].product_id").
-func jsonKeys(t *testing.T, body []byte) []string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("not JSON: %s", body)
-	}
-	var keys []string
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if k == "trace_id" {
-					continue
-				}
-				keys = append(keys, prefix+k)
-				walk(prefix+k+".", e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(prefix[:max(len(prefix)-1, 0)]+"[].", e)
-			}
-		}
-	}
-	walk("", v)
-	slices.Sort(keys)
-	return slices.Compact(keys)
 }
 
 // startRealDatabase runs the real database service on a new, seeded SQLite file.

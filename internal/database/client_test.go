@@ -14,7 +14,10 @@ import (
 // The typed client reads every answer of the real service into its wire types: a field
 // renamed on one side (product_id against id) fails here, not on a live page.
 func TestClientReadsTheRealService(t *testing.T) {
-	h := start(t, Config{})
+	eachStore(t, func(t *testing.T, ts testStore) { testClientReadsTheRealService(t, ts.start(t, Config{})) })
+}
+
+func testClientReadsTheRealService(t *testing.T, h *harness) {
 	c := NewClient(h.srv.URL, telemetrytest.New(t, "backend").NewClient())
 	ctx := context.Background()
 

@@ -2,11 +2,16 @@ package database
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
@@ -31,6 +36,9 @@ func statusOf(err error) int {
 		// answer; the status is for our own metrics and logs, which should not count the
 		// caller's departure as a server fault.
 		return telemetry.StatusClientClosedRequest
+	case isUnavailable(err):
+		// The database server is down or unreachable: this service runs, its store does not.
+		return http.StatusServiceUnavailable
 	}
 	return telemetry.StatusOf(err) // HTTPError's status, 500 for everything else
 }
@@ -51,6 +59,8 @@ func publicMessage(err error) string {
 		return "the caller cancelled the request"
 	case isBusy(err):
 		return "the database is locked by another connection and the query gave up waiting"
+	case isUnavailable(err):
+		return "the database server is unavailable"
 	}
 	return "the query failed"
 }
@@ -62,14 +72,45 @@ const (
 	sqliteLocked = 6
 )
 
-// isBusy reports SQLite's SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock.
+// isBusy reports that another connection holds a lock the query gave up waiting for: SQLite's
+// SQLITE_BUSY or SQLITE_LOCKED, PostgreSQL's lock_not_available (lock_timeout ran out) or
+// deadlock_detected.
 func isBusy(err error) bool {
-	se, ok := errors.AsType[*sqlite.Error](err)
-	if !ok {
-		return false
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		code := se.Code() & 0xff
+		return code == sqliteBusy || code == sqliteLocked
 	}
-	code := se.Code() & 0xff
-	return code == sqliteBusy || code == sqliteLocked
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == pgLockNotAvailable || pe.Code == pgDeadlockDetected
+	}
+	return false
+}
+
+// PostgreSQL's SQLSTATE codes the service tells apart (Appendix A of its manual).
+const (
+	pgLockNotAvailable = "55P03"
+	pgDeadlockDetected = "40P01"
+	pgAdminShutdown    = "57P01"
+	pgCrashShutdown    = "57P02"
+	pgCannotConnectNow = "57P03"
+	pgConnectionClass  = "08" // connection_exception and its subclasses
+)
+
+// isUnavailable reports that the PostgreSQL server cannot be reached or went away: no
+// connection could be made, the server is shutting down or starting, or the connection broke
+// (class 08). SQLite, in the process, never is.
+func isUnavailable(err error) bool {
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return strings.HasPrefix(pe.Code, pgConnectionClass) || pe.Code == pgAdminShutdown ||
+			pe.Code == pgCrashShutdown || pe.Code == pgCannotConnectNow
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // fail answers err as the service's JSON error, logged with the request's trace id. Failures

@@ -74,15 +74,17 @@ func (s *Service) applyFaults(old, now faults.Database) {
 }
 
 // faultyIndex is the index the missing_index fault drops: the one every user lookup and
-// user_orders use. Without it both scan the whole orders table.
+// user_orders use. Without it both scan the whole orders table. Both statements are the same
+// in SQLite and PostgreSQL.
 const (
 	faultyIndex       = "orders_user"
 	faultyIndexCreate = "CREATE INDEX IF NOT EXISTS orders_user ON orders (user_id, created_at)"
 )
 
 // setIndexMissing drops or rebuilds faultyIndex, then plans every statement again so that
-// query_planning records the plan SQLite now really uses. Prepared statements are prepared
-// again by SQLite itself on their next run (the schema changed).
+// query_planning records the plan the store now really uses. Prepared statements are planned
+// again by the store itself on their next run (the schema changed). On PostgreSQL the index
+// is gone for every replica sharing the database; theirs replan at their next refresh.
 func (s *Service) setIndexMissing(ctx context.Context, missing bool) error {
 	stmt := faultyIndexCreate
 	if missing {
@@ -91,7 +93,7 @@ func (s *Service) setIndexMissing(ctx context.Context, missing bool) error {
 	if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 		return err
 	}
-	if err := s.stmts.replan(ctx, s.db); err != nil {
+	if err := s.stmts.replan(ctx); err != nil {
 		return err
 	}
 	msg := "Index " + faultyIndex + " rebuilt"
@@ -102,14 +104,12 @@ func (s *Service) setIndexMissing(ctx context.Context, missing bool) error {
 	return nil
 }
 
-// lockHolder is a real writer for the lock_hold fault: it takes SQLite's write lock for the
-// hold, lets go for a moment, and takes it again, until told to stop. While it is on, the
-// requests' transactions claim the write lock too (see claimsWriteLock): in WAL mode SQLite's
-// readers never wait for a writer, so the incident is a service whose every request writes
-// (a last-seen stamp, a view counter) meeting a batch job that holds the lock.
+// lockHolder is a real writer for the lock_hold fault: it takes the store's lock for the hold,
+// lets go for a moment, and takes it again, until told to stop (see the stores' holdLock).
 type lockHolder struct {
-	db  *sql.DB
-	log func(msg string, args ...any)
+	db    *sql.DB
+	store store
+	log   func(msg string, args ...any)
 
 	mu   sync.Mutex
 	stop context.CancelFunc
@@ -120,10 +120,15 @@ type lockHolder struct {
 // lockPause is how long the holder lets go between two holds: a few requests get through.
 const lockPause = 100 * time.Millisecond
 
-func (l *lockHolder) holding() bool {
+// claim is the statement a request's transaction runs to wait for the held lock: "" when the
+// fault is off, or when the store's readers wait for the holder without one.
+func (l *lockHolder) claim() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.on
+	if !l.on {
+		return ""
+	}
+	return l.store.claimLock()
 }
 
 // hold starts holding the lock for d at a time (0 stops).
@@ -143,33 +148,10 @@ func (l *lockHolder) hold(d time.Duration) {
 	go func() {
 		defer close(l.done)
 		for ctx.Err() == nil {
-			if err := l.holdOnce(ctx, d); err != nil && ctx.Err() == nil {
+			if err := l.store.holdLock(ctx, l.db, d); err != nil && ctx.Err() == nil {
 				l.log("Lock holder failed", "error", err.Error())
 			}
 			_ = faults.Sleep(ctx, lockPause)
 		}
 	}()
 }
-
-// holdOnce takes the write lock with BEGIN IMMEDIATE and a real write, keeps it for d (or
-// until stopped), and rolls back: the data stays as it was.
-func (l *lockHolder) holdOnce(ctx context.Context, d time.Duration) error {
-	conn, err := l.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // nothing to keep
-	if _, err := conn.ExecContext(ctx, "UPDATE pillars_seed SET seed = seed"); err != nil {
-		return err
-	}
-	_ = faults.Sleep(ctx, d)
-	return nil
-}
-
-// claimWriteLock makes a request's transaction a writing one while the lock fault is on: a
-// write statement that changes nothing, which waits for SQLite's write lock like any write.
-const claimWriteLock = "UPDATE pillars_seed SET seed = seed WHERE 0"

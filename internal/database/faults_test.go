@@ -91,8 +91,13 @@ func TestFaultSettingsRejected(t *testing.T) {
 // Injected latency makes the query slow: counted, timed and logged as a slow query of its
 // table, with the SQL, its duration and the trace id.
 func TestInjectedLatencyIsASlowQuery(t *testing.T) {
+	eachStore(t, func(t *testing.T, ts testStore) {
+		testInjectedLatency(t, ts.start(t, Config{SlowQueryThreshold: 20 * time.Millisecond}))
+	})
+}
+
+func testInjectedLatency(t *testing.T, h *harness) {
 	const latency = 40 * time.Millisecond
-	h := start(t, Config{SlowQueryThreshold: 20 * time.Millisecond})
 	h.putFaults(t, `{"latency":"40ms"}`)
 	r := h.get(t, "/db/user/42")
 	if r.status != 200 {
@@ -129,7 +134,12 @@ func TestInjectedLatencyIsASlowQuery(t *testing.T) {
 // With error_rate 1 every query fails: a 500 that says it was injected, the transaction
 // rolled back and counted, the failure on the spans and in an error log with the trace id.
 func TestInjectedErrors(t *testing.T) {
-	h := start(t, Config{Faults: faults.Database{ErrorRate: 1}})
+	eachStore(t, func(t *testing.T, ts testStore) {
+		testInjectedErrors(t, ts.start(t, Config{Faults: faults.Database{ErrorRate: 1}}))
+	})
+}
+
+func testInjectedErrors(t *testing.T, h *harness) {
 	r := h.get(t, "/db/user/42")
 	var e errorBody
 	r.decode(t, 500, &e)
@@ -180,7 +190,10 @@ func TestInjectedErrors(t *testing.T) {
 // Changing the faults while requests run is safe (the race detector watches this test) and
 // every request sees one whole setting.
 func TestFaultsChangeUnderLoad(t *testing.T) {
-	h := start(t, Config{})
+	eachStore(t, func(t *testing.T, ts testStore) { testFaultsChangeUnderLoad(t, ts.start(t, Config{})) })
+}
+
+func testFaultsChangeUnderLoad(t *testing.T, h *harness) {
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
@@ -215,7 +228,12 @@ func TestFaultsChangeUnderLoad(t *testing.T) {
 // A caller that gives up (the backend's timeout) cancels the query: the transaction is rolled
 // back at once instead of running on, and the request is not counted as a server fault.
 func TestCallerGivingUpRollsBack(t *testing.T) {
-	h := start(t, Config{Faults: faults.Database{Latency: faults.Duration(30 * time.Second)}})
+	eachStore(t, func(t *testing.T, ts testStore) {
+		testCallerGivingUp(t, ts.start(t, Config{Faults: faults.Database{Latency: faults.Duration(30 * time.Second)}}))
+	})
+}
+
+func testCallerGivingUp(t *testing.T, h *harness) {
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.srv.URL+"/db/user/7", nil)

@@ -12,39 +12,64 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pillars-o11y/pillars/internal/database/pgtest"
 	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
-// seededFile is a database file seeded once for the whole test binary. Most tests start from
-// a copy of it: seeding is the one slow step (seconds under the race detector), and the tests
-// that are about seeding seed their own.
-var seededFile string
+// The seeded templates, made once for the whole test binary: a SQLite file, and a database on
+// a PostgreSQL server that runs as long as the binary. Most tests start from a copy of one:
+// seeding is the one slow step (seconds under the race detector), and the tests that are
+// about seeding seed their own.
+var (
+	seededFile string
+	pg         *pgtest.Server
+	pgTemplate string // the seeded database on pg
+)
 
 func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "pillars-database-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
+	defer os.RemoveAll(dir)
 	seededFile = filepath.Join(dir, "seeded.db")
-	if err := seedFile(seededFile); err != nil {
-		fmt.Fprintln(os.Stderr, "seed the template database:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	if err := seedTemplate(Config{Path: seededFile}); err != nil {
+		fmt.Fprintln(os.Stderr, "seed the SQLite template:", err)
+		return 1
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	if pg, err = pgtest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer pg.Close()
+	if pgTemplate, err = pg.CreateDatabase(context.Background(), ""); err == nil {
+		err = seedTemplate(Config{URL: pg.URL(pgTemplate)})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "seed the PostgreSQL template:", err)
+		return 1
+	}
+	return m.Run()
 }
 
-// seedFile creates and seeds a database file the way New does, then closes it, which
-// checkpoints the WAL into the file so that the file alone is the whole database.
-func seedFile(path string) error {
-	db, err := openDB(path, 1)
+// seedTemplate creates and seeds a database the way New does, then closes it: a SQLite file
+// is checkpointed, so the file alone is the whole database; a PostgreSQL database is left
+// without connections, as CREATE DATABASE ... TEMPLATE needs it.
+func seedTemplate(cfg Config) error {
+	st, err := newStore(cfg)
 	if err != nil {
 		return err
 	}
-	if _, err := ensureSeeded(context.Background(), db); err != nil {
+	db, err := st.open(1)
+	if err != nil {
+		return err
+	}
+	if _, err := ensureSeeded(context.Background(), db, st); err != nil {
 		db.Close()
 		return err
 	}
@@ -65,16 +90,18 @@ func seededCopy(t testing.TB) string {
 	return path
 }
 
-// harness is one database service on its own SQLite file, served on a loopback port.
+// harness is one database service on its own database, served on a loopback port.
 type harness struct {
 	svc *Service
 	tel *telemetrytest.Recorder
 	srv *httptest.Server
 }
 
+// start starts a service on cfg's database: a copy of the seeded SQLite template when cfg
+// names none (testStore.start gives it a copy on its own store).
 func start(t testing.TB, cfg Config) *harness {
 	t.Helper()
-	if cfg.Path == "" {
+	if cfg.Path == "" && cfg.URL == "" {
 		cfg.Path = seededCopy(t)
 	}
 	tel := telemetrytest.New(t, "database")
@@ -82,6 +109,12 @@ func start(t testing.TB, cfg Config) *harness {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	return serve(t, svc, tel)
+}
+
+// serve serves a service started by New, until the test ends.
+func serve(t testing.TB, svc *Service, tel *telemetrytest.Recorder) *harness {
+	t.Helper()
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(func() {
 		srv.Close()

@@ -39,14 +39,15 @@ func newMetrics(reg prometheus.Registerer, db *sql.DB) (*metrics, error) {
 		}, []string{"table"}),
 		tableSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "database_table_size_bytes",
-			Help: "Bytes of database pages a table and its indexes occupy, from SQLite's dbstat page accounting.",
+			Help: "Bytes a table and its indexes occupy, from the store's own accounting (SQLite's dbstat, PostgreSQL's pg_total_relation_size).",
 		}, []string{"table"}),
 		transactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "database_transactions_total",
 			Help: "Transactions ended, by outcome (committed, rolled_back).",
 		}, []string{"status"}),
 	}
-	// Read from the pool when scraped: the real number of connections in use right now.
+	// Read from the pool when scraped: the real number of connections in use right now. The
+	// pool is database/sql's for both stores (pgx, under it, keeps no pool of its own).
 	poolActive := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "database_connection_pool_active",
 		Help: "Connections of the SQL pool in use (database/sql DBStats.InUse).",

@@ -7,7 +7,10 @@ import (
 // A product comes back joined with its real per-warehouse inventory, and the JOIN's
 // execution is the join_inventory span, inside query_execution.
 func TestGetProduct(t *testing.T) {
-	h := start(t, Config{})
+	eachStore(t, func(t *testing.T, ts testStore) { testGetProduct(t, ts.start(t, Config{})) })
+}
+
+func testGetProduct(t *testing.T, h *harness) {
 	r := h.get(t, "/db/product/7")
 	var p Product
 	r.decode(t, 200, &p)
@@ -74,7 +77,10 @@ func TestGetProduct(t *testing.T) {
 
 // A product that has no inventory rows is still found, with an empty inventory.
 func TestProductWithoutInventory(t *testing.T) {
-	h := start(t, Config{})
+	eachStore(t, func(t *testing.T, ts testStore) { testProductWithoutInventory(t, ts.start(t, Config{})) })
+}
+
+func testProductWithoutInventory(t *testing.T, h *harness) {
 	if _, err := h.svc.db.Exec("DELETE FROM inventory WHERE product_id = 9"); err != nil {
 		t.Fatal(err)
 	}

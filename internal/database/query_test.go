@@ -8,7 +8,10 @@ import (
 
 // Each named query runs its fixed statement with the request's numbers.
 func TestNamedQueries(t *testing.T) {
-	h := start(t, Config{})
+	eachStore(t, func(t *testing.T, ts testStore) { testNamedQueries(t, ts.start(t, Config{})) })
+}
+
+func testNamedQueries(t *testing.T, h *harness) {
 	var u User
 	h.get(t, "/db/user/123").decode(t, 200, &u)
 

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// The seed: a fixed PCG seed makes every fresh file identical, so user 123 is the same person
-// on every machine and in every test.
+// The seed: a fixed PCG seed makes every fresh database identical, in SQLite as in PostgreSQL,
+// so user 123 is the same person on every machine and in every test.
 const (
 	seedValue  = 0x9111a75
 	seedOrders = 20000
@@ -49,21 +49,21 @@ var (
 	seedWarehouses = []string{"Amsterdam", "Chicago", "Singapore", "Sydney"}
 
 	// Users and orders are dated in [seedEpoch, seedEnd): fixed, so reseeding next year gives
-	// the same file.
+	// the same data.
 	seedEpoch = time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	seedEnd   = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 )
 
-// ensureSeeded gives a new file its schema and data in one transaction, and leaves an already
-// seeded file alone. It reports whether it seeded. BEGIN IMMEDIATE takes the write lock before
-// looking, so two processes starting on one new file cannot both seed it.
-func ensureSeeded(ctx context.Context, db *sql.DB) (seeded bool, err error) {
+// ensureSeeded gives a new database its schema and data in one transaction, and leaves an
+// already seeded one alone. It reports whether it seeded. The store's seeding lock is taken
+// before looking, so two processes starting on one new database cannot both seed it.
+func ensureSeeded(ctx context.Context, db *sql.DB, st store) (seeded bool, err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return false, fmt.Errorf("database: connect: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := st.beginSeeding(ctx, conn); err != nil {
 		return false, fmt.Errorf("database: begin seeding: %w", err)
 	}
 	defer func() {
@@ -76,36 +76,34 @@ func ensureSeeded(ctx context.Context, db *sql.DB) (seeded bool, err error) {
 		}
 	}()
 
-	version, err := seededVersion(ctx, conn)
+	version, err := seededVersion(ctx, conn, st)
 	switch {
 	case err != nil:
 		return false, err
 	case version == schemaVersion:
 		return false, nil
 	case version != 0:
-		return false, fmt.Errorf("database: file was seeded with schema version %d, this build has %d: move it away to start afresh", version, schemaVersion)
+		return false, fmt.Errorf("database: the database was seeded with schema version %d, this build has %d: move it away (or drop it) to start afresh", version, schemaVersion)
 	}
-	if _, err := conn.ExecContext(ctx, schema); err != nil {
+	if _, err := conn.ExecContext(ctx, st.schema()); err != nil {
 		return false, fmt.Errorf("database: create schema: %w", err)
 	}
-	if err := seed(ctx, conn); err != nil {
+	if err := seed(ctx, conn, st); err != nil {
 		return false, fmt.Errorf("database: seed: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, indexes); err != nil {
+	if _, err := conn.ExecContext(ctx, st.indexes()); err != nil {
 		return false, fmt.Errorf("database: create indexes: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "INSERT INTO pillars_seed (version, seed) VALUES (?, ?)", schemaVersion, seedValue); err != nil {
+	if _, err := conn.ExecContext(ctx, st.rebind("INSERT INTO pillars_seed (version, seed) VALUES (?, ?)"), schemaVersion, seedValue); err != nil {
 		return false, fmt.Errorf("database: mark seeded: %w", err)
 	}
 	return true, nil
 }
 
-// seededVersion returns the schema version a file was seeded with, 0 for a file never seeded.
-func seededVersion(ctx context.Context, conn *sql.Conn) (int, error) {
-	var n int
-	err := conn.QueryRowContext(ctx,
-		"SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'pillars_seed'").Scan(&n)
-	if err != nil || n == 0 {
+// seededVersion returns the schema version the database was seeded with, 0 if never seeded.
+func seededVersion(ctx context.Context, conn *sql.Conn, st store) (int, error) {
+	exists, err := st.seedTableExists(ctx, conn)
+	if err != nil || !exists {
 		return 0, wrapErr("read schema", err)
 	}
 	var v int
@@ -124,11 +122,11 @@ func wrapErr(what string, err error) error {
 }
 
 // seed inserts every row. Parents go first so that the foreign keys hold at each insert.
-func seed(ctx context.Context, conn *sql.Conn) error {
+func seed(ctx context.Context, conn *sql.Conn, st store) error {
 	r := rand.New(rand.NewPCG(seedValue, seedValue^0x5eed))
 
 	userCreated := make([]int64, MaxUserID+1)
-	err := insertRows(ctx, conn, "users", []string{"id", "name", "email", "tier", "created_at"}, MaxUserID,
+	err := insertRows(ctx, conn, st, "users", []string{"id", "name", "email", "tier", "created_at"}, MaxUserID,
 		func(i int, row []any) {
 			id := i + 1
 			first, last := pick(r, seedFirstNames), pick(r, seedLastNames)
@@ -144,7 +142,7 @@ func seed(ctx context.Context, conn *sql.Conn) error {
 	}
 
 	prices := make([]int64, MaxProductID+1)
-	err = insertRows(ctx, conn, "products", []string{"id", "sku", "name", "category", "price_cents"}, MaxProductID,
+	err = insertRows(ctx, conn, st, "products", []string{"id", "sku", "name", "category", "price_cents"}, MaxProductID,
 		func(i int, row []any) {
 			id := i + 1
 			cat := pick(r, seedCategories)
@@ -160,14 +158,14 @@ func seed(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 
-	err = insertRows(ctx, conn, "warehouses", []string{"id", "name"}, len(seedWarehouses),
+	err = insertRows(ctx, conn, st, "warehouses", []string{"id", "name"}, len(seedWarehouses),
 		func(i int, row []any) { row[0], row[1] = i+1, seedWarehouses[i] })
 	if err != nil {
 		return err
 	}
 
 	nw := len(seedWarehouses)
-	err = insertRows(ctx, conn, "inventory", []string{"product_id", "warehouse_id", "quantity"}, MaxProductID*nw,
+	err = insertRows(ctx, conn, st, "inventory", []string{"product_id", "warehouse_id", "quantity"}, MaxProductID*nw,
 		func(i int, row []any) {
 			row[0], row[1], row[2] = i/nw+1, i%nw+1, stockOf(r)
 		})
@@ -175,7 +173,7 @@ func seed(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 
-	return insertRows(ctx, conn, "orders", []string{"id", "user_id", "product_id", "quantity", "total_cents", "created_at"}, seedOrders,
+	return insertRows(ctx, conn, st, "orders", []string{"id", "user_id", "product_id", "quantity", "total_cents", "created_at"}, seedOrders,
 		func(i int, row []any) {
 			// Skewed towards low ids: a few heavy buyers and best sellers, a long tail of both.
 			user := 1 + int(float64(MaxUserID)*math.Pow(r.Float64(), 2))
@@ -232,7 +230,7 @@ func pad5(n int) string {
 const insertBatch = 200
 
 // insertRows inserts n rows into table, asking fill for the values of row i.
-func insertRows(ctx context.Context, conn *sql.Conn, table string, cols []string, n int, fill func(i int, row []any)) error {
+func insertRows(ctx context.Context, conn *sql.Conn, st store, table string, cols []string, n int, fill func(i int, row []any)) error {
 	width := len(cols)
 	prepare := func(rows int) (*sql.Stmt, error) {
 		var b strings.Builder
@@ -244,7 +242,7 @@ func insertRows(ctx context.Context, conn *sql.Conn, table string, cols []string
 			}
 			b.WriteString(tuple)
 		}
-		return conn.PrepareContext(ctx, b.String())
+		return conn.PrepareContext(ctx, st.rebind(b.String()))
 	}
 	var full *sql.Stmt
 	args := make([]any, insertBatch*width)

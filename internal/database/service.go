@@ -1,6 +1,7 @@
 // Package database is the pillars database service: the last hop of every request. It keeps
-// its data in a real embedded SQLite file (pure Go, modernc.org/sqlite), seeded on first start,
-// and answers /db/user/{id}, /db/product/{id} and a fixed list of named queries, each inside a
+// its data in a real embedded SQLite file (pure Go, modernc.org/sqlite) or, given a URL, in a
+// PostgreSQL database (pgx) that several replicas share; either is seeded on first start with
+// the same data. It answers /db/user/{id}, /db/product/{id} and a fixed list of named queries, each inside a
 // real read transaction whose steps (begin, planning, execution, commit) are spans, whose
 // queries are counted and timed per table, and whose slow queries are logged with their trace.
 //
@@ -16,6 +17,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
@@ -37,8 +40,12 @@ const (
 
 // Config is filled by cmd; zero values take the defaults above.
 type Config struct {
-	// Path is the SQLite file. It is created, given its schema and seeded on first start; an
-	// already seeded file is used as it is.
+	// URL, when set, is the PostgreSQL database (postgres://user:password@host:5432/db): it
+	// is given its schema and seeded on first start, by one replica while the others wait,
+	// and used as it is afterwards. Path is then unused.
+	URL string
+	// Path is the SQLite file, when URL is empty. It is created, given its schema and seeded
+	// on first start; an already seeded file is used as it is.
 	Path string
 	// SlowQueryThreshold: a query slower than this counts in database_slow_queries_total and
 	// logs "Slow query detected".
@@ -51,7 +58,8 @@ type Config struct {
 	Admin telemetry.AdminConfig
 	// TableSizeInterval is how often database_table_size_bytes is recomputed.
 	TableSizeInterval time.Duration
-	// MaxOpenConns bounds the connection pool (SQLite in WAL mode serves readers concurrently).
+	// MaxOpenConns bounds the connection pool (SQLite in WAL mode serves readers concurrently;
+	// on PostgreSQL each is a server connection, counted against its max_connections).
 	MaxOpenConns int
 }
 
@@ -72,6 +80,8 @@ func (c Config) withDefaults() Config {
 type Service struct {
 	cfg     Config
 	tel     *telemetry.Telemetry
+	store   store
+	system  attribute.KeyValue // db.system.name of every span
 	db      *sql.DB
 	health  *telemetry.Health
 	metrics *metrics
@@ -90,19 +100,22 @@ type Service struct {
 	closeErr  error
 }
 
-// New opens (creating and seeding when needed) the SQLite file, prepares every statement the
-// service runs, and starts the background table-size refresh. It returns a ready service.
+// New opens the store (creating and seeding the database when needed), prepares every
+// statement the service runs, and starts the background refresh of table sizes and plans. It
+// returns a ready service. A PostgreSQL server that cannot be reached is an error here: the
+// service does not start without its data.
 func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, error) {
 	cfg = cfg.withDefaults()
-	if cfg.Path == "" {
-		return nil, errors.New("database: Config.Path is required")
-	}
-	db, err := openDB(cfg.Path, cfg.MaxOpenConns)
+	st, err := newStore(cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, tel: tel, db: db, guard: tel.Guard(cfg.Admin),
-		locker: &lockHolder{db: db, log: tel.Logger.Warn}}
+	db, err := st.open(cfg.MaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, tel: tel, store: st, system: st.system(), db: db, guard: tel.Guard(cfg.Admin),
+		locker: &lockHolder{db: db, store: st, log: tel.Logger.Warn}}
 	if err := s.start(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -111,17 +124,18 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 }
 
 func (s *Service) start(ctx context.Context) error {
-	seeded, err := ensureSeeded(ctx, s.db)
+	seeded, err := ensureSeeded(ctx, s.db, s.store)
 	if err != nil {
 		return err
 	}
+	where := append([]any{"store", s.store.name()}, s.store.location()...)
 	if seeded {
-		s.tel.Logger.InfoContext(ctx, "Database created and seeded", "path", s.cfg.Path,
-			"users", MaxUserID, "products", MaxProductID, "orders", seedOrders)
+		s.tel.Logger.InfoContext(ctx, "Database created and seeded", append(where,
+			"users", MaxUserID, "products", MaxProductID, "orders", seedOrders)...)
 	} else {
-		s.tel.Logger.InfoContext(ctx, "Database opened", "path", s.cfg.Path)
+		s.tel.Logger.InfoContext(ctx, "Database opened", where...)
 	}
-	if s.stmts, err = prepareStatements(ctx, s.db); err != nil {
+	if s.stmts, err = prepareStatements(ctx, s.db, s.store); err != nil {
 		return err
 	}
 	// An index a fault dropped in an earlier run that could not rebuild it is rebuilt now.
@@ -137,24 +151,25 @@ func (s *Service) start(ctx context.Context) error {
 	if s.metrics, err = newMetrics(s.tel.Registry, s.db); err != nil {
 		return err
 	}
-	// Once synchronously, so the gauge is right from the first scrape, then in the background.
+	// Sizes once synchronously, so the gauge is right from the first scrape, then sizes and
+	// plans in the background.
 	s.refreshTableSizes(ctx)
 	sizesCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopSizes, s.sizesDone = stop, make(chan struct{})
 	go func() {
 		defer close(s.sizesDone)
-		every(sizesCtx, s.cfg.TableSizeInterval, s.refreshTableSizes)
+		every(sizesCtx, s.cfg.TableSizeInterval, s.refresh)
 	}()
 
-	s.health = s.tel.NewHealth(telemetry.Dependency{Name: "sqlite", Check: s.checkFile})
+	s.health = s.tel.NewHealth(telemetry.Dependency{Name: s.store.name(), Check: s.checkStore})
 	s.health.SetReady(true)
 	return nil
 }
 
-// checkFile is the /health check of the SQLite file: it reads the seed marker, which needs a
-// connection, the schema and a page of the file (a plain ping runs "SELECT 1" and reads
+// checkStore is the /health check of the store: it reads the seed marker, which needs a
+// connection, the schema and a page of the data (a plain ping runs "SELECT 1" and reads
 // nothing).
-func (s *Service) checkFile(ctx context.Context) error {
+func (s *Service) checkStore(ctx context.Context) error {
 	var version int
 	return s.db.QueryRowContext(ctx, "SELECT version FROM pillars_seed").Scan(&version)
 }

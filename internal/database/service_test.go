@@ -13,10 +13,12 @@ import (
 	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
-// The probes: ready once New returns (the file is open and seeded), not ready when told or
-// once closed; /health reports the SQLite file as a dependency.
-func TestHealth(t *testing.T) {
-	h := start(t, Config{})
+// The probes: ready once New returns (the database is open and seeded), not ready when told or
+// once closed; /health reports the store (sqlite or postgresql) as a dependency.
+func TestHealth(t *testing.T) { eachStore(t, testHealth) }
+
+func testHealth(t *testing.T, ts testStore) {
+	h := ts.start(t, Config{})
 	for _, path := range []string{"/healthz", "/ready", "/health"} {
 		if r := h.get(t, path); r.status != 200 {
 			t.Errorf("%s: status %d, body %s", path, r.status, r.body)
@@ -28,7 +30,7 @@ func TestHealth(t *testing.T) {
 		Dependencies map[string]string `json:"dependencies"`
 	}
 	h.get(t, "/health").decode(t, 200, &doc)
-	if doc.Status != "healthy" || doc.Service != "database" || doc.Dependencies["sqlite"] != "ok" {
+	if doc.Status != "healthy" || doc.Service != "database" || doc.Dependencies[ts.name] != "ok" || len(doc.Dependencies) != 1 {
 		t.Errorf("/health = %+v", doc)
 	}
 
@@ -44,8 +46,8 @@ func TestHealth(t *testing.T) {
 		t.Errorf("/ready after Close: %d", r.status)
 	}
 	h.get(t, "/health").decode(t, 503, &doc)
-	if !strings.HasPrefix(doc.Dependencies["sqlite"], "error") {
-		t.Errorf("/health after Close: sqlite %q", doc.Dependencies["sqlite"])
+	if !strings.HasPrefix(doc.Dependencies[ts.name], "error") {
+		t.Errorf("/health after Close: %s %q", ts.name, doc.Dependencies[ts.name])
 	}
 	if err := h.svc.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
@@ -54,7 +56,12 @@ func TestHealth(t *testing.T) {
 
 // The pool gauge is the pool's real state: a request holding a connection shows as 1.
 func TestConnectionPoolGauge(t *testing.T) {
-	h := start(t, Config{Faults: faults.Database{Latency: faults.Duration(300 * time.Millisecond)}})
+	eachStore(t, func(t *testing.T, ts testStore) {
+		testConnectionPoolGauge(t, ts.start(t, Config{Faults: faults.Database{Latency: faults.Duration(300 * time.Millisecond)}}))
+	})
+}
+
+func testConnectionPoolGauge(t *testing.T, h *harness) {
 	done := make(chan response, 1)
 	go func() { done <- h.get(t, "/db/user/1") }()
 
@@ -121,7 +128,8 @@ func TestHandlerIsStable(t *testing.T) {
 	}
 }
 
-// Every pooled connection runs in WAL mode, waits for locks, and enforces foreign keys.
+// Every pooled SQLite connection runs in WAL mode, waits for locks, and enforces foreign keys
+// (PostgreSQL's: TestPostgresSessionSettings).
 func TestConnectionSettings(t *testing.T) {
 	h := start(t, Config{})
 	for pragma, want := range map[string]string{
@@ -147,7 +155,10 @@ func TestConnectionSettings(t *testing.T) {
 // /metrics serves every metric of the seed; in OpenMetrics the duration histogram carries the
 // request's trace as exemplar.
 func TestMetricsEndpoint(t *testing.T) {
-	h := start(t, Config{})
+	eachStore(t, func(t *testing.T, ts testStore) { testMetricsEndpoint(t, ts.start(t, Config{})) })
+}
+
+func testMetricsEndpoint(t *testing.T, h *harness) {
 	r := h.get(t, "/db/user/5")
 	text := telemetrytest.Scrape(t, h.srv.URL+"/metrics")
 	for _, want := range []string{

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -25,17 +26,18 @@ var queriedTables = []string{tableUsers, tableProducts, tableInventory, tableOrd
 // operationSelect is the only operation this read-only service runs (the `operation` label).
 const operationSelect = "SELECT"
 
-// attrQueryPlan holds the EXPLAIN QUERY PLAN output on query_planning spans. There is no
+// attrQueryPlan holds the store's plan (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN) on
+// query_planning spans. There is no
 // semantic convention for a plan; the name follows the db.query.* namespace.
 const attrQueryPlan = attribute.Key("db.query.plan")
 
-// statement is one SQL statement the service runs, prepared once on the pool and planned once:
-// SQLite's plan for a fixed statement over a fixed schema does not change between requests.
+// statement is one SQL statement the service runs, prepared once on the pool and planned when
+// the service starts, when the schema changes and every table-size refresh: a fixed statement's
+// plan changes only with the schema (which another replica may change) or the statistics.
 type statement struct {
 	name     string // for logs: "user_by_id"
 	table    string // metric label and db.collection.name
 	text     string // the parameterised SQL on one line: what spans and logs show, never values
-	plan     string // EXPLAIN QUERY PLAN, one step per line, indented by depth
 	join     bool   // its execution is the JOIN the join_inventory span stands for
 	singular bool   // it looks one entity up: no row means not_found
 	stmt     *sql.Stmt
@@ -47,30 +49,36 @@ type statement struct {
 }
 
 // setPlan records the statement's plan.
-func (st *statement) setPlan(plan string) {
-	st.plan = plan
+func (st *statement) setPlan(system attribute.KeyValue, plan string) {
 	attrs := []attribute.KeyValue{
-		semconv.DBSystemNameSQLite,
+		system,
 		semconv.DBCollectionName(st.table),
 		attrQueryPlan.String(plan),
 	}
 	st.planAttrs.Store(&attrs)
 }
 
-// replan plans every statement again: the schema changed.
-func (s *statements) replan(ctx context.Context, db *sql.DB) error {
+// replan plans every statement again: the schema or the statistics changed. Replans are
+// serialised, so the last one to finish is the one that planned last.
+func (s *statements) replan(ctx context.Context) error {
+	s.planning.Lock()
+	defer s.planning.Unlock()
 	for _, st := range s.all() {
-		plan, err := explain(ctx, db, st.text)
+		plan, err := s.store.explain(ctx, s.db, st.text)
 		if err != nil {
 			return fmt.Errorf("database: plan %s: %w", st.name, err)
 		}
-		st.setPlan(plan)
+		st.setPlan(s.store.system(), plan)
 	}
 	return nil
 }
 
 // statements are all the SQL the service runs.
 type statements struct {
+	db       *sql.DB
+	store    store
+	planning sync.Mutex
+
 	userByID             *statement
 	productWithInventory *statement
 	topProducts          *statement
@@ -78,6 +86,9 @@ type statements struct {
 	userOrders           *statement
 	lowStock             *statement
 }
+
+// The statements, as SQLite runs them. PostgreSQL runs the same with $1, $2 placeholders, or
+// its own text where it refuses SQLite's (postgresStatements).
 
 // The user with the order count and lifetime spend aggregated from their orders, in one
 // statement (no row: unknown user).
@@ -134,10 +145,11 @@ WHERE i.quantity < ?
 ORDER BY i.quantity, i.product_id, i.warehouse_id
 LIMIT ?`
 
-// prepareStatements prepares and plans every statement; a statement that does not compile
-// against the schema stops the service at start rather than at its first request.
-func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
-	s := &statements{}
+// prepareStatements prepares and plans every statement, in the store's dialect; a statement
+// that does not compile against the schema stops the service at start rather than at its
+// first request.
+func prepareStatements(ctx context.Context, db *sql.DB, store store) (*statements, error) {
+	s := &statements{db: db, store: store}
 	for _, d := range []struct {
 		into             **statement
 		name, table, sql string
@@ -150,17 +162,18 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 		{&s.userOrders, "user_orders", tableOrders, sqlUserOrders, false, false},
 		{&s.lowStock, "low_stock", tableInventory, sqlLowStock, false, false},
 	} {
-		st := &statement{name: d.name, table: d.table, text: oneLine(d.sql), join: d.join, singular: d.singular}
-		plan, err := explain(ctx, db, st.text)
+		st := &statement{name: d.name, table: d.table, text: store.statement(d.name, oneLine(d.sql)),
+			join: d.join, singular: d.singular}
+		plan, err := store.explain(ctx, db, st.text)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("database: plan %s: %w", d.name, err), s.close())
 		}
-		st.setPlan(plan)
+		st.setPlan(store.system(), plan)
 		if st.stmt, err = db.PrepareContext(ctx, st.text); err != nil {
 			return nil, errors.Join(fmt.Errorf("database: prepare %s: %w", d.name, err), s.close())
 		}
 		st.attrs = []attribute.KeyValue{
-			semconv.DBSystemNameSQLite,
+			store.system(),
 			semconv.DBOperationName(operationSelect),
 			semconv.DBCollectionName(st.table),
 			semconv.DBQueryText(st.text),
@@ -182,34 +195,6 @@ func (s *statements) close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// explain returns SQLite's plan for text, one step per line, children indented under their
-// parent. The parameters are bound to NULL, which does not change the plan's shape (the
-// driver insists on a value for each; none of the statements has a literal '?').
-func explain(ctx context.Context, db *sql.DB, text string) (string, error) {
-	rows, err := db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+text, make([]any, strings.Count(text, "?"))...)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	depth := map[int64]int{0: -1}
-	var b strings.Builder
-	for rows.Next() {
-		var id, parent, unused int64
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			return "", err
-		}
-		d := depth[parent] + 1
-		depth[id] = d
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(strings.Repeat("  ", d))
-		b.WriteString(detail)
-	}
-	return b.String(), rows.Err()
 }
 
 // oneLine collapses the SQL's layout to single spaces, for span attributes and log lines.

@@ -1,46 +1,80 @@
 package database
 
 import (
+	"context"
 	"database/sql"
-	"fmt"
-	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	"go.opentelemetry.io/otel/attribute"
 )
 
-// connPragmas are applied by the driver to every connection it opens:
-//   - WAL lets readers run while a writer writes, so the pool's connections read concurrently;
-//   - busy_timeout makes a connection wait for a lock instead of failing at once, for up to a
-//     second: a request that waits longer for a lock is better failed (SQLITE_BUSY) than left
-//     to its caller's timeout;
-//   - foreign_keys is off by default in SQLite, and the schema declares them;
-//   - synchronous=NORMAL is the durable-enough setting WAL is designed for;
-//   - temp_store=MEMORY keeps statement journals off disk (seeding was three times slower
-//     writing them to temporary files).
-var connPragmas = []string{
-	"journal_mode(WAL)",
-	"busy_timeout(1000)",
-	"foreign_keys(1)",
-	"synchronous(NORMAL)",
-	"temp_store(MEMORY)",
+// store is what differs between the two databases the service can keep its data in: SQLite
+// (a file, the default) and PostgreSQL (a server, shared by any number of replicas). The rest
+// of the package (statements, transactions, spans, metrics, faults) is the same for both and
+// goes through database/sql; a store opens the pool and says how its SQL dialect, its plans,
+// its size accounting and its locks work.
+type store interface {
+	// name is the store's name in /health and logs: "sqlite" or "postgresql".
+	name() string
+	// system is the db.system.name attribute of every span.
+	system() attribute.KeyValue
+	// location says where the data is, as log attributes (never a password).
+	location() []any
+	// open returns the pool, at most maxConns connections. It need not connect yet.
+	open(maxConns int) (*sql.DB, error)
+
+	// beginSeeding starts the seeding transaction on conn, holding the lock that keeps every
+	// other process from seeding at the same time.
+	beginSeeding(ctx context.Context, conn *sql.Conn) error
+	// seedTableExists reports whether pillars_seed exists (the data was seeded, or is being).
+	seedTableExists(ctx context.Context, conn *sql.Conn) (bool, error)
+	// schema creates the tables; indexes builds the indexes once the rows are in.
+	schema() string
+	indexes() string
+	// rebind turns the '?' placeholders the package writes into the store's own.
+	rebind(sql string) string
+	// statement is the store's text of one of the service's statements, given SQLite's.
+	statement(name, sqliteText string) string
+	// explain returns the store's real plan for a statement, one step per line.
+	explain(ctx context.Context, db *sql.DB, text string) (string, error)
+	// tableSizes is the query of (table, bytes of the table with its indexes) rows.
+	tableSizes() string
+
+	// holdLock is one hold of the lock_hold fault: a real writer holds the lock readers
+	// need for d (or until ctx ends), then lets go and leaves the data as it was.
+	holdLock(ctx context.Context, db *sql.DB, d time.Duration) error
+	// claimLock is the statement a request's transaction runs while the lock is held so that
+	// it waits for it ("" when readers wait for the holder anyway).
+	claimLock() string
 }
 
-// openDB opens the SQLite file at path with a pool of at most maxConns connections. Nothing
-// touches the file until the first statement.
-func openDB(path string, maxConns int) (*sql.DB, error) {
-	// The driver reads its parameters after the first '?': a path holding one would be cut.
-	if strings.ContainsRune(path, '?') {
-		return nil, fmt.Errorf("database: path %q must not contain '?'", path)
+// newStore picks the store cfg names: PostgreSQL when it has a URL, SQLite otherwise.
+func newStore(cfg Config) (store, error) {
+	if cfg.URL != "" {
+		return newPostgresStore(cfg.URL)
 	}
-	q := url.Values{"_pragma": connPragmas}
-	db, err := sql.Open("sqlite", path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("database: open %s: %w", path, err)
+	return newSQLiteStore(cfg.Path)
+}
+
+// dollarPlaceholders rewrites '?' placeholders as $1, $2, ...: PostgreSQL's. None of the
+// package's statements has a '?' inside a literal.
+func dollarPlaceholders(sql string) string {
+	if !strings.Contains(sql, "?") {
+		return sql
 	}
-	db.SetMaxOpenConns(maxConns)
-	// Idle connections are kept: reopening one costs a file open, the pragmas and re-preparing
-	// every statement on it.
-	db.SetMaxIdleConns(maxConns)
-	return db, nil
+	var b strings.Builder
+	b.Grow(len(sql) + strings.Count(sql, "?")*3)
+	n := 0
+	for _, r := range sql {
+		if r != '?' {
+			b.WriteRune(r)
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
 }

@@ -6,18 +6,20 @@ import (
 	"time"
 )
 
-// sqlTableSizes sums, per table, the bytes of every page of the table's b-tree and of its
-// indexes' b-trees, from SQLite's dbstat virtual table (its own page accounting, so free
-// pages and the WAL are not counted). It reads every page, which is why it runs in the
-// background and not per scrape.
-const sqlTableSizes = `
-SELECT s.tbl_name, sum(d.pgsize)
-FROM dbstat AS d
-JOIN sqlite_schema AS s ON s.name = d.name
-GROUP BY s.tbl_name`
+// refresh is the background work: table sizes, and the statements' plans, which the
+// statistics and, on PostgreSQL, another replica's schema change move.
+func (s *Service) refresh(ctx context.Context) {
+	s.refreshTableSizes(ctx)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.stmts.replan(ctx); err != nil && ctx.Err() == nil {
+		s.tel.Logger.WarnContext(ctx, "Query plan refresh failed", "error", err.Error())
+	}
+}
 
-// refreshTableSizes sets database_table_size_bytes for the known tables. A failure is logged
-// and leaves the last values: the gauge goes stale rather than to zero.
+// refreshTableSizes sets database_table_size_bytes for the known tables, from the store's own
+// accounting (see the stores' tableSizes). A failure is logged and leaves the last values: the
+// gauge goes stale rather than to zero.
 func (s *Service) refreshTableSizes(ctx context.Context) {
 	// Not a request, so no span; bounded, so a stuck refresh cannot hold up Close for long.
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -28,7 +30,7 @@ func (s *Service) refreshTableSizes(ctx context.Context) {
 }
 
 func (s *Service) readTableSizes(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, sqlTableSizes)
+	rows, err := s.db.QueryContext(ctx, s.store.tableSizes())
 	if err != nil {
 		return err
 	}

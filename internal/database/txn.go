@@ -28,7 +28,7 @@ const (
 	queryNotFound = "not_found"
 )
 
-// attrWritesLock marks a transaction that claimed the write lock (the lock_hold fault).
+// attrWritesLock marks a transaction that claimed SQLite's write lock (the lock_hold fault).
 const attrWritesLock = attribute.Key("pillars.db.transaction.writes")
 
 // txn is one request's read transaction.
@@ -42,14 +42,15 @@ type txn struct {
 // When fn fails the transaction is rolled back, counted as rolled_back, and fn's error is
 // returned as it is.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn) error) error {
-	bctx, span := s.tel.Tracer.Start(ctx, "transaction_begin", trace.WithAttributes(semconv.DBSystemNameSQLite))
+	bctx, span := s.tel.Tracer.Start(ctx, "transaction_begin", trace.WithAttributes(s.system))
 	// The transaction lives as long as the request: a caller that gives up cancels it. While
-	// the lock fault is on it claims SQLite's write lock, and waits for it like a write would.
-	writes := s.locker.holding()
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !writes})
-	if err == nil && writes {
+	// the lock fault is on, on SQLite, it claims the write lock, and waits for it like a write
+	// would (see sqliteStore.holdLock).
+	claim := s.locker.claim()
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: claim == ""})
+	if err == nil && claim != "" {
 		span.SetAttributes(attrWritesLock.Bool(true))
-		if _, err = tx.ExecContext(ctx, claimWriteLock); err != nil {
+		if _, err = tx.ExecContext(ctx, claim); err != nil {
 			_ = tx.Rollback()
 		}
 	}
@@ -68,7 +69,7 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn
 		return err
 	}
 
-	cctx, span := s.tel.Tracer.Start(ctx, "transaction_commit", trace.WithAttributes(semconv.DBSystemNameSQLite))
+	cctx, span := s.tel.Tracer.Start(ctx, "transaction_commit", trace.WithAttributes(s.system))
 	defer span.End()
 	if err := tx.Commit(); err != nil {
 		// A failed COMMIT leaves nothing applied: the driver rolls the transaction back.
@@ -164,7 +165,7 @@ func (t *txn) execute(ctx context.Context, st *statement, stmt *sql.Stmt, scan f
 		var span trace.Span
 		// The JOIN's own span: its statement is already on query_execution, its parent.
 		ctx, span = t.s.tel.Tracer.Start(ctx, "join_inventory", trace.WithAttributes(
-			semconv.DBSystemNameSQLite, semconv.DBCollectionName(st.table)))
+			t.s.system, semconv.DBCollectionName(st.table)))
 		defer func() {
 			span.SetAttributes(semconv.DBResponseReturnedRows(n))
 			if err != nil {

@@ -11,8 +11,10 @@ import (
 // A request for user 123 is one trace: the database_get_user SERVER span with the four
 // transaction steps as its children, the log line of the seed carrying its trace id, and the
 // query counted and timed under table="users" with the trace as exemplar.
-func TestGetUser(t *testing.T) {
-	h := start(t, Config{})
+func TestGetUser(t *testing.T) { eachStore(t, testGetUser) }
+
+func testGetUser(t *testing.T, ts testStore) {
+	h := ts.start(t, Config{})
 	r := h.get(t, "/db/user/123")
 	var u User
 	r.decode(t, 200, &u)
@@ -42,7 +44,7 @@ func TestGetUser(t *testing.T) {
 			t.Errorf("%s starts before the previous step ended", name)
 		}
 		prevEnd = s.EndTime
-		if got := attr(s, "db.system.name"); got != "sqlite" {
+		if got := attr(s, "db.system.name"); got != ts.name {
 			t.Errorf("%s: db.system.name = %q", name, got)
 		}
 	}
@@ -55,11 +57,11 @@ func TestGetUser(t *testing.T) {
 			t.Errorf("query_execution: %s = %q, want %q", key, got, want)
 		}
 	}
-	if q := attr(exec, "db.query.text"); !strings.Contains(q, "WHERE u.id = ?") || strings.Contains(q, "123") {
+	if q := attr(exec, "db.query.text"); !strings.Contains(q, "WHERE u.id = "+ts.placeholder) || strings.Contains(q, "123") {
 		t.Errorf("query_execution: db.query.text %q: want the parameterised SQL, without the value", q)
 	}
-	if plan := attr(one(t, spans, "query_planning"), "db.query.plan"); !strings.Contains(plan, "SEARCH u USING INTEGER PRIMARY KEY") {
-		t.Errorf("query plan %q: want SQLite's plan for a primary key lookup", plan)
+	if plan := attr(one(t, spans, "query_planning"), "db.query.plan"); !strings.Contains(plan, ts.primaryKeyPlan) || !strings.Contains(plan, ts.indexPlan) {
+		t.Errorf("query plan %q: want the store's plan for a primary key lookup (%q) using %q", plan, ts.primaryKeyPlan, ts.indexPlan)
 	}
 	if got := attr(one(t, spans, "query_execution"), "db.response.returned_rows"); got != "1" {
 		t.Errorf("returned rows %q, want 1", got)
@@ -105,7 +107,10 @@ func TestGetUser(t *testing.T) {
 
 // An id that is well formed but not seeded is a 404, after a query that found nothing.
 func TestUnknownIDsAreNotFound(t *testing.T) {
-	h := start(t, Config{})
+	eachStore(t, func(t *testing.T, ts testStore) { testUnknownIDsAreNotFound(t, ts.start(t, Config{})) })
+}
+
+func testUnknownIDsAreNotFound(t *testing.T, h *harness) {
 	for _, c := range []struct{ path, table string }{
 		{"/db/user/5001", "users"},
 		{"/db/product/1001", "products"},

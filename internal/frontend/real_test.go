@@ -50,7 +50,7 @@ func TestFakeBackendAnswersLikeTheRealOne(t *testing.T) {
 			if fr.StatusCode != rr.StatusCode {
 				t.Fatalf("fake answered %d, real %d: %s", fr.StatusCode, rr.StatusCode, rb)
 			}
-			if fk, rk := jsonKeys(t, fb), jsonKeys(t, rb); !slices.Equal(fk, rk) {
+			if fk, rk := telemetrytest.JSONKeys(t, fb), telemetrytest.JSONKeys(t, rb); !slices.Equal(fk, rk) {
 				t.Errorf("answers differ in shape:\nfake %v\nreal %v", fk, rk)
 			}
 		})
@@ -83,33 +83,6 @@ func TestHomePageLinksTheRealTopProducts(t *testing.T) {
 func jsonNumber(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
-}
-
-// jsonKeys lists every key path of a JSON document ("user.id", "top_products[].product_id").
-func jsonKeys(t *testing.T, body []byte) []string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("not JSON: %s", body)
-	}
-	var keys []string
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				keys = append(keys, prefix+k)
-				walk(prefix+k+".", e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(strings.TrimSuffix(prefix, ".")+"[].", e)
-			}
-		}
-	}
-	walk("", v)
-	slices.Sort(keys)
-	return slices.Compact(keys)
 }
 
 // Bad ids are judged by the frontend itself, by the rule every service shares: a 400, counted

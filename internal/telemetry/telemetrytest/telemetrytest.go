@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -194,4 +195,35 @@ func Scrape(t testing.TB, url string) string {
 		t.Fatalf("scrape %s: Content-Type %q, want OpenMetrics", url, ct)
 	}
 	return string(body)
+}
+
+// JSONKeys lists every key path of a JSON document ("user.id", "top_products[].product_id"),
+// sorted, without trace_id: the shape of an answer, for comparing a fake's with the real one's.
+func JSONKeys(t testing.TB, body []byte) []string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	var keys []string
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if k == "trace_id" {
+					continue
+				}
+				keys = append(keys, prefix+k)
+				walk(prefix+k+".", e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(strings.TrimSuffix(prefix, ".")+"[].", e)
+			}
+		}
+	}
+	walk("", v)
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
