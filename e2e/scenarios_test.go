@@ -21,8 +21,8 @@ import (
 // compare with the past need a past), and an admin token that the frontend's runner has to
 // send to the other services.
 var (
-	scenarioStackB = stackOptions{name: "scenarios-b", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "250ms"}
-	scenarioStackC = stackOptions{name: "scenarios-c", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "250ms"}
+	scenarioStackB = stackOptions{name: "scenarios-b", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "400ms"}
+	scenarioStackC = stackOptions{name: "scenarios-c", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "400ms"}
 )
 
 // scenarioGroups share out the library: a scenario's faults belong to the whole stack, so the
@@ -122,7 +122,7 @@ func scenarioEndToEnd(t *testing.T, s *stack, sc *scenarios.Scenario, quietSince
 		t.Fatalf("after DELETE /admin/scenario: %+v", st)
 	}
 	// What requests in flight at the stop still log or trace is not the baseline's concern.
-	waitSignature(t, stores, sc, "signals back to baseline", stopped.Add(5*time.Second), 3*time.Minute, false)
+	waitSignature(t, stores, sc, "signals back to baseline", stopped.Add(5*time.Second), 4*time.Minute, false)
 	t.Logf("back to baseline %s after the stop", time.Since(stopped).Round(time.Second))
 	return time.Now()
 }

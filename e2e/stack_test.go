@@ -50,8 +50,8 @@ type stackOptions struct {
 	// continueTraces makes the frontend continue the caller's traceparent.
 	continueTraces bool
 	// slowQueryThreshold is the database's (its default when empty). With the race detector
-	// and four stacks on two cores, a plain query now and then takes over 100 ms: a stack
-	// whose baseline must show no slow query raises the threshold.
+	// and four stacks on two cores, a plain query now and then takes a few hundred ms: a
+	// stack whose baseline must show no slow query raises the threshold.
 	slowQueryThreshold string
 }
 
