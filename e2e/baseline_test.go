@@ -36,8 +36,8 @@ func TestCleanBaseline(t *testing.T) {
 
 	for q, min := range map[string]float64{
 		`sum(increase(pillars_traffic_requests_total{outcome="ok"}` + over + `))`:        0.8 * 5 * baselineFor.Seconds() * 0.95,
-		`count(slo:sli_error:ratio_rate10s{timescale="30"})`:                          6,
-		`count(job:pillars_request_error_ratio:rate5m_timescaled{timescale="30"})`:    3,
+		`count(slo:sli_error:ratio_rate10s{timescale="30"})`:                             6,
+		`count(job:pillars_request_error_ratio:rate5m_timescaled{timescale="30"})`:       3,
 		`count(count_over_time(slo:sli_error:ratio_rate2m{timescale="30"}` + over + `))`: 6,
 	} {
 		v, err := s.prom.Sum(ctx, q)
