@@ -169,3 +169,36 @@ func TestScenarioFlagsAreChecked(t *testing.T) {
 		t.Errorf("--scenarios with a bad file: %v (exit %d)", err, exitCode(err))
 	}
 }
+
+// A frontend that stops while a scenario runs clears the faults it set on the services
+// behind it, which are still up: a scenario never outlives the runner that started it. The
+// services run as separate commands here, as in a deployment; --scenario starts one with the
+// frontend.
+func TestFrontendStopClearsTheScenario(t *testing.T) {
+	database, backend, frontend := freeAddr(t), freeAddr(t), freeAddr(t)
+	common := map[string]string{
+		"PILLARS_DATABASE_ADDR": database, "PILLARS_BACKEND_ADDR": backend, "PILLARS_FRONTEND_ADDR": frontend,
+		"PILLARS_DB_PATH": seededCopy(t), "PILLARS_DATABASE_URL": "http://" + database, "PILLARS_BACKEND_URL": "http://" + backend,
+		"PILLARS_ADMIN_TOKEN": testToken, "OTEL_SDK_DISABLED": "true", "PILLARS_DRAIN_DELAY": "0s",
+	}
+	startRun(t, []string{"database"}, common, io.Discard)
+	waitReady(t, "http://"+database)
+	startRun(t, []string{"backend"}, common, io.Discard)
+	waitReady(t, "http://"+backend)
+	feEnv := map[string]string{"PILLARS_SCENARIO": "lock-contention"}
+	for k, v := range common {
+		feEnv[k] = v
+	}
+	stopFrontend := startRun(t, []string{"frontend"}, feEnv, io.Discard)
+	waitReady(t, "http://"+frontend)
+	telemetrytest.Eventually(t, 10*time.Second, "the lock held by the scenario started with the frontend", func() bool {
+		_, body := adminCall(t, http.MethodGet, "http://"+database+"/admin/faults", "", testToken)
+		return strings.Contains(body, `"lock_hold":"1.5s"`)
+	})
+	if err := stopFrontend(); err != nil {
+		t.Fatalf("frontend stop: %v", err)
+	}
+	if _, body := adminCall(t, http.MethodGet, "http://"+database+"/admin/faults", "", testToken); !strings.Contains(body, `"lock_hold":"0s"`) {
+		t.Errorf("database faults after the frontend stopped: %s", body)
+	}
+}

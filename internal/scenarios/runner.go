@@ -252,7 +252,7 @@ func (r *Runner) execute(ctx context.Context, ru *run) {
 			}
 		}
 	}()
-	r.clearFaults(ctx, ru) // a scenario starts from a clean system
+	r.clearFaults(ctx, ru, r.cfg.StepRetry) // a scenario starts from a clean system
 	for i, st := range ru.sc.Steps {
 		if !sleepUntil(ctx, ru.started.Add(scaled(st.At.D(), ru.timescale))) {
 			outcome = Stopped
@@ -312,10 +312,11 @@ func (r *Runner) services() []string {
 	return out
 }
 
-// clearFaults turns every fault off on every service (at the start and at the end of a run).
-func (r *Runner) clearFaults(ctx context.Context, ru *run) {
+// clearFaults turns every fault off on every service (at the start and at the end of a run),
+// trying a service that cannot be reached for patience.
+func (r *Runner) clearFaults(ctx context.Context, ru *run, patience time.Duration) {
 	for _, svc := range r.services() {
-		err := retry(ctx, r.cfg.StepRetry, func(ctx context.Context) error {
+		err := retry(ctx, patience, func(ctx context.Context) error {
 			return r.cfg.Faults[svc].Replace(ctx, map[string]any{})
 		})
 		if err != nil && ctx.Err() == nil {
@@ -372,11 +373,13 @@ func (r *Runner) record(ru *run, i int, st Step, err error) {
 	r.log.Info("Scenario step", attrs...)
 }
 
-// finish ends a run: every fault off, the gauge down, the run kept as the last one.
+// finish ends a run: every fault off, the gauge down, the run kept as the last one. Each
+// service is tried once: at a shutdown the services behind are still up (callers stop
+// first), and one that is gone has no faults left to clear.
 func (r *Runner) finish(ru *run, outcome string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r.clearFaults(ctx, ru)
+	r.clearFaults(ctx, ru, 0)
 	r.mu.Lock()
 	ru.outcome, ru.ended = outcome, time.Now()
 	r.setGauge(ru, 0)
