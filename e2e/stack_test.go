@@ -255,14 +255,14 @@ func buildPillars(ctx context.Context, repo, dir string) (string, error) {
 	return bin, nil
 }
 
-// start starts every process, each waited for until it is ready.
+// start starts every process in order, each once the one before is ready, as compose's
+// depends_on does: a frontend whose traffic began while the database was still seeding would
+// fail its first requests, and a baseline would start dirty.
 func (s *stack) start(ctx context.Context) error {
 	for _, p := range s.procs {
 		if err := p.start(); err != nil {
 			return err
 		}
-	}
-	for _, p := range s.procs {
 		if err := p.waitReady(ctx); err != nil {
 			return err
 		}
