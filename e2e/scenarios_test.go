@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -16,11 +17,11 @@ import (
 	library "github.com/pillars-o11y/pillars/scenarios"
 )
 
-// The stacks the scenarios run on besides the shared one: the backend's own cache TTL (a
-// stampede needs a warm cache to lose), built-in traffic from the start (the alerts that
-// compare with the past need a past), and an admin token that the frontend's runner has to
-// send to the other services.
+// The stacks the scenarios run on: the backend's own cache TTL (a stampede needs a warm cache
+// to lose), built-in traffic from the start (the alerts that compare with the past need a
+// past), and an admin token that the frontend's runner has to send to the other services.
 var (
+	scenarioStackA = stackOptions{name: "scenarios-a", trafficRate: "6", adminToken: scenarioToken}
 	scenarioStackB = stackOptions{name: "scenarios-b", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "400ms"}
 	scenarioStackC = stackOptions{name: "scenarios-c", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "400ms"}
 )
@@ -32,8 +33,7 @@ var scenarioGroups = []struct {
 	stack func(testing.TB) *stack
 	names []string
 }{
-	// The shared stack, once its own tests are done: failures that need no warm cache.
-	{"errors", func(testing.TB) *stack { return stk }, []string{"failing-database", "dependency-down", "bad-deploy"}},
+	{"errors", func(t testing.TB) *stack { return extraStacks[scenarioStackA.name].get(t) }, []string{"failing-database", "dependency-down", "bad-deploy"}},
 	{"load", func(t testing.TB) *stack { return extraStacks[scenarioStackB.name].get(t) }, []string{"slow-database", "cache-stampede", "memory-leak"}},
 	{"locks", func(t testing.TB) *stack { return extraStacks[scenarioStackC.name].get(t) }, []string{"lock-contention", "retry-storm", "missing-index"}},
 }
@@ -46,6 +46,7 @@ var scenarioGroups = []struct {
 // fast-burn page of the user journey's availability SLO: it fires during the scenario and
 // resolves after it.
 func TestScenarios(t *testing.T) {
+	t.Parallel() // on stacks of its own: beside the clean baseline, after the shared stack's tests
 	lib, err := scenarios.Load(library.Files())
 	if err != nil {
 		t.Fatal(err)
@@ -72,9 +73,6 @@ func TestScenarios(t *testing.T) {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
 			s := g.stack(t)
-			if s == stk { // its own tests sent requests of their own, and no traffic
-				s.admin(t, http.MethodPut, "/admin/traffic", map[string]any{"rate": 6}, nil)
-			}
 			quiet := time.Now()
 			for _, name := range g.names {
 				sc, err := lib.Get(name)
@@ -114,6 +112,7 @@ func scenarioEndToEnd(t *testing.T, s *stack, sc *scenarios.Scenario, quietSince
 	runFor := st.Ends.Sub(started)
 	waitSignature(t, stores, sc, "the scenario's signature", started, runFor+15*time.Second, true)
 	t.Logf("every item seen %s after the start (the scenario runs %s)", time.Since(started).Round(time.Second), runFor.Round(time.Second))
+	s.scenarioCheckCommand(t, sc)
 
 	stopped := time.Now()
 	s.admin(t, http.MethodDelete, "/admin/scenario", nil, &st)
@@ -168,6 +167,28 @@ func waitSignature(t *testing.T, stores scenarios.Stores, sc *scenarios.Scenario
 			t.Fatalf("%s: %s not reached within %s:\n    %s", sc.Name, what, timeout, strings.Join(lines, "\n    "))
 		}
 		<-tick.C
+	}
+}
+
+// scenarioCheckCommand runs `pillars scenario check` against the stack while the scenario
+// runs: the command a person uses sees the same signature, through the same code.
+func (s *stack) scenarioCheckCommand(t *testing.T, sc *scenarios.Scenario) {
+	t.Helper()
+	cmd := exec.Command(s.pillars, "scenario", "check", sc.Name, "--timescale", timescale, "--timeout", "30s",
+		"--frontend-url", "http://"+s.frontend, "--admin-token", s.opts.adminToken,
+		"--prometheus-url", "http://"+s.prometheus, "--traces-url", "http://"+s.jaegerQuery, "--logs-url", "http://"+s.victoriaLogs)
+	cmd.Env = cleanEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Errorf("pillars scenario check %s: %v\n%s%s", sc.Name, err, out, stderr)
+		return
+	}
+	if n := strings.Count(string(out), "\nPASS  "); n != sc.Signature.Items() {
+		t.Errorf("pillars scenario check %s passed %d items, the signature has %d:\n%s", sc.Name, n, sc.Signature.Items(), out)
 	}
 }
 
