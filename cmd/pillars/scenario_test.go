@@ -93,7 +93,7 @@ func TestScenarioThroughTheFrontend(t *testing.T) {
 	}
 	telemetrytest.Eventually(t, 10*time.Second, "the database's latency set by the scenario", func() bool {
 		_, body := adminCall(t, http.MethodGet, "http://"+s.database+"/admin/faults", "", testToken)
-		return strings.Contains(body, `"latency":"300ms"`) && strings.Contains(body, `"jitter":"200ms"`)
+		return strings.Contains(body, `"latency":"500ms"`) && strings.Contains(body, `"jitter":"300ms"`)
 	})
 	if v := sample(metrics(t, s.frontend), `pillars_scenario_active{scenario="slow-database"}`); v != 1 {
 		t.Errorf("pillars_scenario_active{scenario=slow-database} = %v while it runs", v)

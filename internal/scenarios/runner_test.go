@@ -262,12 +262,13 @@ func TestRunnerBlind(t *testing.T) {
 func TestRunnerChaos(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newRunnerFixture(t)
+		defer f.runner.Close()
 		f.runner.StartChaos(5*time.Minute, false)
 		time.Sleep(4 * time.Minute)
 		if st := f.runner.Status(); st.Active || st.Chaos.D() != 5*time.Minute {
 			t.Errorf("before the first interval: %+v", st)
 		}
-		time.Sleep(2 * time.Minute)
+		time.Sleep(time.Minute + time.Second) // just past the interval: every scenario lasts longer
 		st := f.runner.Status()
 		if !st.Active {
 			t.Fatalf("no scenario after the first interval: %+v", st)
