@@ -10,7 +10,7 @@ import (
 )
 
 // baselineStack runs nothing but its built-in traffic, from its start to the end of the suite.
-var baselineStack = stackOptions{name: "baseline", trafficRate: "5", adminToken: scenarioToken}
+var baselineStack = stackOptions{name: "baseline", usedBy: "TestCleanBaseline", trafficRate: "5", adminToken: scenarioToken}
 
 // baselineFor is how long the clean baseline must stay clean.
 const baselineFor = 10 * time.Minute

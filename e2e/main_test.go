@@ -17,9 +17,12 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	flag.Parse() // -run decides which stacks start
 	start := time.Now()
 	repo, err := repoRoot()
 	if err != nil {
@@ -59,7 +63,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	plain := bin
-	if raceEnabled {
+	if raceEnabled && (runs(scenarioStackA.usedBy) || runs(baselineStack.usedBy)) {
 		if plain, err = buildPillars(ctx, repo, binDir, false); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 			return 1
@@ -73,6 +77,9 @@ func run(m *testing.M) int {
 	defer s.close()
 	stk = s
 	for _, opts := range []stackOptions{scenarioStackA, scenarioStackB, scenarioStackC, baselineStack} {
+		if !runs(opts.usedBy) {
+			continue // go test -run without the tests that need it: save the machine five processes
+		}
 		ls := &laterStack{opts: opts, done: make(chan struct{})}
 		extraStacks[opts.name] = ls
 		go ls.start(ctx, plain)
@@ -112,6 +119,17 @@ func run(m *testing.M) int {
 		}
 	}
 	return code
+}
+
+// runs reports whether go test's -run pattern selects the top-level test name.
+func runs(name string) bool {
+	f := flag.Lookup("test.run")
+	if f == nil || f.Value.String() == "" {
+		return true
+	}
+	top, _, _ := strings.Cut(f.Value.String(), "/")
+	re, err := regexp.Compile(top)
+	return err != nil || re.MatchString(name)
 }
 
 // laterStack is a stack starting in the background.

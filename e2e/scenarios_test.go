@@ -21,9 +21,9 @@ import (
 // to lose), built-in traffic from the start (the alerts that compare with the past need a
 // past), and an admin token that the frontend's runner has to send to the other services.
 var (
-	scenarioStackA = stackOptions{name: "scenarios-a", trafficRate: "6", adminToken: scenarioToken}
-	scenarioStackB = stackOptions{name: "scenarios-b", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "400ms"}
-	scenarioStackC = stackOptions{name: "scenarios-c", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "400ms"}
+	scenarioStackA = stackOptions{name: "scenarios-a", usedBy: "TestScenarios", trafficRate: "6", adminToken: scenarioToken}
+	scenarioStackB = stackOptions{name: "scenarios-b", usedBy: "TestScenarios", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "400ms"}
+	scenarioStackC = stackOptions{name: "scenarios-c", usedBy: "TestScenarios", trafficRate: "6", adminToken: scenarioToken, slowQueryThreshold: "400ms"}
 )
 
 // scenarioGroups share out the library: a scenario's faults belong to the whole stack, so the

@@ -40,6 +40,8 @@ const (
 // stackOptions say how one stack differs from another.
 type stackOptions struct {
 	name string // for messages and the temporary directory
+	// usedBy is the top-level test that runs on the stack, for one started in the background.
+	usedBy string
 	// cacheTTL is the backend's (its default when empty).
 	cacheTTL string
 	// trafficRate is the frontend's built-in traffic at start.
