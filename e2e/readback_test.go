@@ -108,6 +108,37 @@ func traceStoreCases(t *testing.T, store readback.TraceStore, want readback.Trac
 	if h := hits[i]; h.RootService != "frontend" || h.RootName != "frontend_get_user" {
 		t.Errorf("search hit %+v: want the root span frontend/frontend_get_user", h)
 	}
+
+	// Spans by service, name and attribute: the request's entry span, with its resource.
+	q := readback.SpanSearch{Service: "frontend", Name: "frontend_get_user", Attribute: "http.route", Value: "/user/{id}",
+		Start: start.Add(-time.Minute), End: end.Add(time.Minute), Limit: 100}
+	spans, err := store.FindSpans(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := slices.IndexFunc(spans, func(s readback.Span) bool { return s.TraceID == want.ID })
+	if j < 0 {
+		t.Fatalf("FindSpans(%s) found %d spans, none of trace %s", q, len(spans), want.ID)
+	}
+	if v, ok := spans[j].Attr("service.version"); !ok || v == "" || spans[j].Resource["service.name"] != "frontend" {
+		t.Errorf("span found %v: want its resource's service.name and service.version", spans[j].Resource)
+	}
+	q.Value, q.Contains = "", "/user/"
+	if spans, err := store.FindSpans(ctx, q); err != nil || !slices.ContainsFunc(spans, func(s readback.Span) bool { return s.TraceID == want.ID }) {
+		t.Errorf("FindSpans(%s): %d spans, %v; want the request's", q, len(spans), err)
+	}
+	for _, none := range []readback.SpanSearch{
+		{Service: "frontend", Name: "frontend_get_user", Error: true, Start: q.Start, End: q.End},
+		{Service: "frontend", Name: "frontend_get_user", Attribute: "http.route", Value: "/product/{id}", Start: q.Start, End: q.End},
+	} {
+		spans, err := store.FindSpans(ctx, none)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(spans, func(s readback.Span) bool { return s.TraceID == want.ID }) {
+			t.Errorf("FindSpans(%s) found the request's span, which does not match", none)
+		}
+	}
 }
 
 // spanSummary is what two stores must agree on about a trace, in a stable order.
@@ -137,6 +168,16 @@ func logStoreCases(t *testing.T, store readback.LogStore, traceID string, want [
 			t.Errorf("lines not oldest first: %s before %s", lines[i-1].Time, lines[i].Time)
 		}
 	}
+
+	// Lines by service, level and a phrase of the message.
+	f := readback.LogFilter{Service: "backend", Level: "info", Phrase: "Cache hit for user 4321"}
+	found, err := store.Query(ctx, store.MessageQuery(f), time.Now().Add(-time.Hour), time.Now().Add(time.Minute), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(found, func(l readback.LogLine) bool { return f.Matches(l) && l.TraceID() == traceID }) {
+		t.Errorf("%s: %d lines, none of trace %s: %v", store.MessageQuery(f), len(found), traceID, found)
+	}
 }
 
 func lineSummary(lines []readback.LogLine) []string {
@@ -159,7 +200,8 @@ func tempoShapes(t *testing.T, tr readback.Trace) http.Handler {
 		rs, ok := byService[s.Service]
 		if !ok {
 			rs = &tracepb.ResourceSpans{
-				Resource:   &resourcepb.Resource{Attributes: []*commonpb.KeyValue{stringAttr("service.name", s.Service)}},
+				Resource: &resourcepb.Resource{Attributes: []*commonpb.KeyValue{
+					stringAttr("service.name", s.Service), stringAttr("service.version", s.Resource["service.version"])}},
 				ScopeSpans: []*tracepb.ScopeSpans{{}},
 			}
 			byService[s.Service] = rs
@@ -191,9 +233,16 @@ func tempoShapes(t *testing.T, tr readback.Trace) http.Handler {
 		w.Write(traceJSON)
 	})
 	mux.HandleFunc("GET /api/search", func(w http.ResponseWriter, r *http.Request) {
-		want := `{ resource.service.name = "frontend" && name = "frontend_get_user" }`
-		if q := r.URL.Query().Get("q"); q != want {
-			http.Error(w, "this fake answers only "+want+", not "+q, http.StatusBadRequest)
+		// The searches the trace store cases make, as Tempo would answer them for this trace.
+		const entry = `{ resource.service.name = "frontend" && name = "frontend_get_user"`
+		q := r.URL.Query().Get("q")
+		switch q {
+		case entry + " }", entry + ` && .http.route = "/user/{id}" }`, entry + ` && .http.route =~ ".*/user/.*" }`:
+		case entry + ` && status = error }`, entry + ` && .http.route = "/product/{id}" }`:
+			json.NewEncoder(w).Encode(map[string]any{"traces": []any{}})
+			return
+		default:
+			http.Error(w, "this fake does not know the query "+q, http.StatusBadRequest)
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]any{"traces": []map[string]any{{
@@ -261,12 +310,26 @@ func lokiShapes(t *testing.T, lines []readback.LogLine) http.Handler {
 		fmt.Fprint(w, `{"version":"3.7.8","revision":"","branch":"","buildUser":"","buildDate":"","goVersion":""}`)
 	})
 	mux.HandleFunc("GET /loki/api/v1/query_range", func(w http.ResponseWriter, r *http.Request) {
-		want := `{service=~".+"} | trace_id="` + traceID + `"`
-		if q := r.URL.Query().Get("query"); q != want || r.Header.Get("X-Loki-Response-Encoding-Flags") != "categorize-labels" {
-			http.Error(w, "this fake answers only "+want+" with categorized labels", http.StatusBadRequest)
+		if r.Header.Get("X-Loki-Response-Encoding-Flags") != "categorize-labels" {
+			http.Error(w, "this fake answers with categorized labels only", http.StatusBadRequest)
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{"resultType": "streams", "result": result, "stats": map[string]any{}}})
+		answer := result
+		switch q := r.URL.Query().Get("query"); q {
+		case `{service=~".+"} | trace_id="` + traceID + `"`:
+		case `{service="backend", level="info"} |= "Cache hit for user 4321"`:
+			// Loki's line filter looks at the whole line: the stream and the text must match.
+			answer = nil
+			for _, st := range result {
+				if st.Stream["service"] == "backend" && st.Stream["level"] == "info" && strings.Contains(st.Values[0][1].(string), "Cache hit for user 4321") {
+					answer = append(answer, st)
+				}
+			}
+		default:
+			http.Error(w, "this fake does not know the query "+q, http.StatusBadRequest)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{"resultType": "streams", "result": answer, "stats": map[string]any{}}})
 	})
 	return mux
 }

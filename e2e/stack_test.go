@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,10 +37,36 @@ const (
 	lokiPushPath = "/insert/loki/api/v1/push?_msg_field=line.msg&message_fields_prefix=line."
 )
 
+// stackOptions say how one stack differs from another.
+type stackOptions struct {
+	name string // for messages and the temporary directory
+	// usedBy is the top-level test that runs on the stack, for one started in the background.
+	usedBy string
+	// cacheTTL is the backend's (its default when empty).
+	cacheTTL string
+	// trafficRate is the frontend's built-in traffic at start.
+	trafficRate string
+	// adminToken, when set, guards every service's admin API (and the frontend's runner
+	// sends it to the others).
+	adminToken string
+	// continueTraces makes the frontend continue the caller's traceparent.
+	continueTraces bool
+	// slowQueryThreshold is the database's (its default when empty). With five stacks on two
+	// cores, a plain query now and then takes a few hundred ms: a stack whose baseline must
+	// show no slow query raises the threshold.
+	slowQueryThreshold string
+}
+
+// mainStack is the stack most tests share: a short cache TTL, no traffic of its own, the
+// suite's trace ids continued.
+var mainStack = stackOptions{name: "main", cacheTTL: cacheTTL, trafficRate: "0", continueTraces: true}
+
 // stack is the set of processes under test, each on a free 127.0.0.1 port.
 type stack struct {
+	opts                     stackOptions
 	repo, tools, dir, logDir string
-	pillars                  string // the built binary
+	pillars                  string // the built binary, shared by every stack
+	ready                    time.Time
 
 	// Addresses (host:port).
 	prometheus, victoriaLogs, jaegerQuery, jaegerOTLP string
@@ -54,7 +81,7 @@ type stack struct {
 	logs   *readback.VictoriaLogs
 }
 
-func newStack() (*stack, error) {
+func newStack(opts stackOptions, pillars string) (*stack, error) {
 	repo, err := repoRoot()
 	if err != nil {
 		return nil, err
@@ -63,11 +90,11 @@ func newStack() (*stack, error) {
 	if tools == "" {
 		tools = filepath.Join(repo, ".tools")
 	}
-	dir, err := os.MkdirTemp("", "pillars-e2e-")
+	dir, err := os.MkdirTemp("", "pillars-e2e-"+opts.name+"-")
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{repo: repo, tools: tools, dir: dir, logDir: filepath.Join(dir, "logs"), byName: map[string]*proc{}}
+	s := &stack{opts: opts, repo: repo, tools: tools, dir: dir, logDir: filepath.Join(dir, "logs"), pillars: pillars, byName: map[string]*proc{}}
 	if err := os.MkdirAll(s.logDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -87,7 +114,6 @@ func newStack() (*stack, error) {
 	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
 	s.prometheus, s.victoriaLogs, s.jaegerQuery, s.jaegerOTLP = addr(0), addr(1), addr(2), addr(3)
 	s.frontend, s.backend, s.database = addr(4), addr(5), addr(6)
-	s.pillars = filepath.Join(dir, "pillars")
 	if err := s.openReaders(); err != nil {
 		return nil, err
 	}
@@ -129,24 +155,39 @@ func newStack() (*stack, error) {
 		"--loki-retries=" + lokiRetries,
 		"--log-level=debug",
 	}
-	s.add("database", svc, s.pillars, append([]string{"database",
+	if opts.adminToken != "" {
+		common = append(common, "--admin-token="+opts.adminToken)
+	}
+	database := []string{"database",
 		"--database-addr=" + s.database,
 		"--db-path=" + filepath.Join(dir, "pillars.db"),
-	}, common...)...).ready = "http://" + s.database + "/ready"
-	s.add("backend", svc, s.pillars, append([]string{"backend",
+	}
+	if opts.slowQueryThreshold != "" {
+		database = append(database, "--slow-query-threshold="+opts.slowQueryThreshold)
+	}
+	s.add("database", svc, s.pillars, append(database, common...)...).ready = "http://" + s.database + "/ready"
+	backend := []string{"backend",
 		"--backend-addr=" + s.backend,
 		"--database-url=http://" + s.database,
-		"--cache-ttl=" + cacheTTL,
-	}, common...)...).ready = "http://" + s.backend + "/ready"
-	s.add("frontend", svc, s.pillars, append([]string{"frontend",
+	}
+	if opts.cacheTTL != "" {
+		backend = append(backend, "--cache-ttl="+opts.cacheTTL)
+	}
+	s.add("backend", svc, s.pillars, append(backend, common...)...).ready = "http://" + s.backend + "/ready"
+	frontend := []string{"frontend",
 		"--frontend-addr=" + s.frontend,
 		"--backend-url=http://" + s.backend,
-		"--traffic-rate=0",
+		// The database's admin API, for the scenario runner.
+		"--database-url=http://" + s.database,
+		"--traffic-rate=" + cmp.Or(opts.trafficRate, "0"),
+	}
+	if opts.continueTraces {
 		// The suite chooses its trace ids (some with leading zeros, which Tempo's search drops)
 		// by sending a traceparent, as a traced proxy in front of the frontend would; by default
 		// the frontend, an edge, starts its own trace instead (a contract test covers that).
-		"--continue-incoming-traces",
-	}, common...)...).ready = "http://" + s.frontend + "/ready"
+		frontend = append(frontend, "--continue-incoming-traces")
+	}
+	s.add("frontend", svc, s.pillars, append(frontend, common...)...).ready = "http://" + s.frontend + "/ready"
 	return s, nil
 }
 
@@ -167,8 +208,15 @@ func (s *stack) tool(name string) string { return filepath.Join(s.tools, "bin", 
 
 // writePrometheusConfig derives the test's Prometheus config from deploy/local/prometheus.yml,
 // so that the real file is what is tested: only the targets (the services' free ports), the
-// rule file paths (made absolute) and the intervals (shortened) change.
+// rule file paths (made absolute) and the intervals (shortened) change, and the time-scaled
+// rules are loaded next to the real ones: the SLOs' (deploy/prometheus/timescaled/slo.yml)
+// and a time-scaled copy of the alerts and the recording rules they read (timescale_test.go),
+// all labelled timescale="30", so that an alert that takes minutes fires here in seconds.
 func (s *stack) writePrometheusConfig() (string, error) {
+	scaledDir := filepath.Join(s.dir, "timescaled")
+	if err := writeTimescaledRules(filepath.Join(s.repo, "deploy", "prometheus", "rules"), scaledDir); err != nil {
+		return "", err
+	}
 	src := filepath.Join(s.repo, "deploy", "local", "prometheus.yml")
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -181,6 +229,7 @@ func (s *stack) writePrometheusConfig() (string, error) {
 		{"127.0.0.1:8003", s.database},
 		{"scrape_interval: 5s", "scrape_interval: " + scrapeInterval},
 		{"evaluation_interval: 5s", "evaluation_interval: " + scrapeInterval},
+		{"  - ../prometheus/rules/*.yml", "  - ../prometheus/rules/*.yml\n  - ../prometheus/timescaled/slo.yml\n  - " + scaledDir + "/*.yml"},
 		{"../prometheus/", filepath.Join(s.repo, "deploy", "prometheus") + "/"},
 	} {
 		if !strings.Contains(cfg, r.old) {
@@ -192,27 +241,36 @@ func (s *stack) writePrometheusConfig() (string, error) {
 	return dst, os.WriteFile(dst, []byte(cfg), 0o644)
 }
 
-// start builds the services and starts every process, each waited for until it is ready.
-func (s *stack) start(ctx context.Context) error {
-	args := []string{"build", "-o", s.pillars}
-	if raceEnabled {
-		args = append(args, "-race")
+// buildPillars builds the services into dir, with the race detector when race is set; every
+// stack runs one of the builds.
+func buildPillars(ctx context.Context, repo, dir string, race bool) (string, error) {
+	name := "pillars"
+	args := []string{"build"}
+	if race {
+		name, args = "pillars-race", append(args, "-race")
 	}
-	build := exec.CommandContext(ctx, "go", append(args, "./cmd/pillars")...)
-	build.Dir = s.repo
+	bin := filepath.Join(dir, name)
+	build := exec.CommandContext(ctx, "go", append(args, "-o", bin, "./cmd/pillars")...)
+	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/pillars: %v\n%s", err, out)
+		return "", fmt.Errorf("go build ./cmd/pillars: %v\n%s", err, out)
 	}
+	return bin, nil
+}
+
+// start starts every process in order, each once the one before is ready, as compose's
+// depends_on does: a frontend whose traffic began while the database was still seeding would
+// fail its first requests, and a baseline would start dirty.
+func (s *stack) start(ctx context.Context) error {
 	for _, p := range s.procs {
 		if err := p.start(); err != nil {
 			return err
 		}
-	}
-	for _, p := range s.procs {
 		if err := p.waitReady(ctx); err != nil {
 			return err
 		}
 	}
+	s.ready = time.Now()
 	return nil
 }
 
@@ -261,7 +319,7 @@ func (s *stack) dataRaces() []string {
 
 func (s *stack) dumpLogs(w io.Writer) {
 	for _, p := range s.procs {
-		fmt.Fprintf(w, "\n----- last lines of %s (%s) -----\n", p.name, p.logPath)
+		fmt.Fprintf(w, "\n----- last lines of %s of the %s stack (%s) -----\n", p.name, s.opts.name, p.logPath)
 		tail(w, p.logPath, 40)
 	}
 }

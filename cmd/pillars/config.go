@@ -23,6 +23,7 @@ type commonOptions struct {
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 	adminToken      string
+	adminTokenFile  string
 	requestFaults   string
 	metrics         bool
 }
@@ -37,6 +38,7 @@ func (o *commonOptions) register(f *flags) {
 	f.Duration(&o.drainDelay, "drain-delay", 5*time.Second, "on SIGINT/SIGTERM, how long /ready answers 503 while requests are still served, so load balancers stop sending first")
 	f.Bool(&o.metrics, "metrics", true, "record the request metrics (counters, histograms, exemplars); false is for measuring what they cost")
 	f.String(&o.adminToken, "admin-token", "", "bearer token the admin endpoints (/admin/...) require; without one they are open on loopback only")
+	f.String(&o.adminTokenFile, "admin-token-file", "", "file holding the admin token, created with a random one when missing (services sharing it share the token); --admin-token wins")
 	f.String(&o.requestFaults, "request-faults", "auto", "honour the X-Pillars-Fault header (and its baggage): on, off, or auto (on while listening on loopback only)")
 	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "after the drain delay, the time given to in-flight requests before they are cut off")
 }
@@ -154,10 +156,21 @@ type frontendOptions struct {
 	faults                 string
 	addr                   string
 	backendURL             string
+	selfURL                string // the frontend's own listener, for its traffic generator
 	backendTimeout         time.Duration
 	trafficRate            float64
 	trafficUsers           int
 	continueIncomingTraces bool
+	databaseURL            string // the database's admin API, for scenarios
+	scenarios              scenarioOptions
+}
+
+// scenarioOptions are the frontend's scenario runner's flags.
+type scenarioOptions struct {
+	dir        string
+	start      string
+	chaos      time.Duration
+	chaosBlind bool
 }
 
 // register adds the frontend's flags. In `all` the backend is in the same process and its URL
@@ -166,13 +179,19 @@ func (o *frontendOptions) register(f *flags, defaultRate float64, standalone boo
 	f.String(&o.addr, "frontend-addr", "127.0.0.1:8001", "frontend listen address")
 	if standalone {
 		f.String(&o.backendURL, "backend-url", "http://127.0.0.1:8002", "backend base URL")
+		f.String(&o.databaseURL, "database-url", "http://127.0.0.1:8003",
+			"database service base URL, for its admin API only: scenarios change the database's faults (the frontend reads no data from it)")
 	}
 	f.Duration(&o.backendTimeout, "backend-timeout", 5*time.Second, "deadline of one backend call")
-	f.Float(&o.trafficRate, "traffic-rate", defaultRate, "built-in traffic, requests per second; 0 turns it off")
+	f.Float(&o.trafficRate, "traffic-rate", defaultRate, "built-in traffic at start, requests per second (0: idle); steered at runtime through /admin/traffic")
 	f.Int(&o.trafficUsers, "traffic-users", 200, "simulated visitors the built-in traffic draws from")
 	f.String(&o.faults, "frontend-faults", "", `frontend faults at start, as PUT /admin/faults takes them, e.g. {"retries":2}`)
 	f.Bool(&o.continueIncomingTraces, "continue-incoming-traces", false,
 		"continue callers' W3C trace context instead of starting a new trace linked to it (for a frontend behind your own traced proxy)")
+	f.String(&o.scenarios.dir, "scenarios", "", "folder of scenario files (*.yaml) to offer instead of the built-in library")
+	f.String(&o.scenarios.start, "scenario", "", "scenario to start at once, by name (see 'pillars scenario list')")
+	f.Duration(&o.scenarios.chaos, "chaos", 0, "chaos mode: start a random scenario at this interval while none runs, e.g. 30m; 0 is off")
+	f.Bool(&o.scenarios.chaosBlind, "chaos-blind", false, "in chaos mode, run the scenarios blind: unnamed until 'pillars scenario reveal'")
 }
 
 type backendOptions struct {

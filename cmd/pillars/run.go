@@ -16,10 +16,11 @@ Usage:
   pillars all          run frontend, backend and database in one process (with built-in traffic)
   pillars frontend     run the frontend service (:8001), which calls the backend
   pillars backend      run the backend service (:8002, cache layer), which calls the database
-  pillars database     run the database service (:8003, SQLite)
+  pillars database     run the database service (:8003, SQLite or PostgreSQL)
   pillars healthcheck  exit 0 when a service's /ready answers 200 (for container health checks)
   pillars verify       check a running deployment end to end through its backends' query APIs
   pillars trace <id>   print a trace as a waterfall, with its log lines and the exemplars naming it
+  pillars scenario     put a running deployment through an incident: list, run, stop, status, reveal, check
   pillars version      print the version
 
 Run 'pillars <command> --help' for the flags of a command.
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runVerify(ctx, args[1:], getenv, stdout, stderr)
 	case "trace":
 		return runTrace(ctx, args[1:], getenv, stdout, stderr)
+	case "scenario":
+		return runScenario(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "pillars", version())
 		return nil

@@ -72,7 +72,7 @@ func runServices(ctx context.Context, cmd string, args []string, getenv func(str
 		lns.close()
 		return err
 	}
-	return serve(ctx, opts, units, lns)
+	return serve(ctx, opts, units)
 }
 
 func parseServiceOptions(cmd string, args []string, getenv func(string) string, stderr io.Writer) (*serviceOptions, error) {
@@ -95,6 +95,11 @@ func parseServiceOptions(cmd string, args []string, getenv func(string) string, 
 	if err := f.parse(args, getenv); err != nil {
 		return nil, err
 	}
+	tok, err := adminToken(o.common.adminToken, o.common.adminTokenFile, true)
+	if err != nil {
+		return nil, err
+	}
+	o.common.adminToken = tok
 	return o, nil
 }
 
@@ -128,6 +133,10 @@ func listenAll(o *serviceOptions) (*listeners, error) {
 	}
 	if o.cmd == "all" {
 		o.backend.databaseURL, o.frontend.backendURL = dialURL(l.database), dialURL(l.backend)
+		o.frontend.databaseURL = o.backend.databaseURL
+	}
+	if l.frontend != nil {
+		o.frontend.selfURL = dialURL(l.frontend) // where its traffic generator sends
 	}
 	return l, nil
 }
@@ -289,8 +298,20 @@ func (o *frontendOptions) config(a access) (frontend.Config, error) {
 	if err != nil {
 		return frontend.Config{}, usageError{fmt.Errorf("--frontend-faults: %w", err)}
 	}
+	lib, err := loadScenarios(o.scenarios.dir)
+	if err != nil {
+		return frontend.Config{}, usageError{err}
+	}
+	if o.scenarios.start != "" {
+		if _, err := lib.Get(o.scenarios.start); err != nil {
+			return frontend.Config{}, usageError{fmt.Errorf("--scenario: %w", err)}
+		}
+	}
 	return frontend.Config{
 		BackendURL:             o.backendURL,
+		SelfURL:                o.selfURL,
+		TrafficRate:            o.trafficRate,
+		TrafficUsers:           o.trafficUsers,
 		BackendTimeout:         o.backendTimeout,
 		MaxUserID:              database.MaxUserID,
 		MaxProductID:           database.MaxProductID,
@@ -298,11 +319,16 @@ func (o *frontendOptions) config(a access) (frontend.Config, error) {
 		Faults:                 f,
 		RequestFaults:          a.requestFaults,
 		Admin:                  a.admin,
+		Scenarios:              lib,
+		DatabaseURL:            o.databaseURL,
+		Scenario:               o.scenarios.start,
+		Chaos:                  o.scenarios.chaos,
+		ChaosBlind:             o.scenarios.chaosBlind,
 	}, nil
 }
 
 // serve runs the units until ctx ends or one of them fails, then shuts everything down.
-func serve(ctx context.Context, o *serviceOptions, units []*unit, lns *listeners) error {
+func serve(ctx context.Context, o *serviceOptions, units []*unit) error {
 	failed := make(chan error, len(units))
 	for _, u := range units {
 		u.tel.Logger.Info("listening", "addr", u.server.Addr().String(), "version", u.tel.Version, "environment", u.tel.Environment)
@@ -313,7 +339,7 @@ func serve(ctx context.Context, o *serviceOptions, units []*unit, lns *listeners
 			}
 		}()
 	}
-	traffic := startTraffic(o, lns, units)
+	traffic := startTraffic(units)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -371,29 +397,17 @@ func shutdown(units []*unit, traffic func(), o commonOptions) error {
 	return errors.Join(errs...)
 }
 
-// startTraffic starts the built-in traffic generator when the frontend runs here with a rate,
-// and returns the function that stops it and waits for its requests in flight.
-func startTraffic(o *serviceOptions, lns *listeners, units []*unit) (stop func()) {
-	if lns.frontend == nil || o.frontend.trafficRate <= 0 {
-		return func() {}
+// startTraffic starts the frontend's built-in traffic generator (idle at rate 0, steered
+// through /admin/traffic) when the frontend runs here, and returns the function that stops it
+// and waits for its requests in flight.
+func startTraffic(units []*unit) (stop func()) {
+	for _, u := range units {
+		if fe, ok := u.svc.(*frontend.Service); ok {
+			fe.StartTraffic()
+			return fe.StopTraffic
+		}
 	}
-	fe := units[0] // callers first: the frontend is the first unit
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = frontend.RunTraffic(ctx, frontend.TrafficConfig{
-			Rate:         o.frontend.trafficRate,
-			Users:        o.frontend.trafficUsers,
-			BaseURL:      dialURL(lns.frontend),
-			MaxUserID:    database.MaxUserID,
-			MaxProductID: database.MaxProductID,
-		}, &http.Client{Timeout: 10 * time.Second}, fe.tel.Logger)
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
+	return func() {}
 }
 
 // dialURL is the URL a caller in this process uses to reach ln: wildcard binds are dialled

@@ -390,9 +390,9 @@ func TestChartTestPodRunsVerify(t *testing.T) {
 }
 
 func TestChartPassesScenarioAndChaosToTheFrontend(t *testing.T) {
-	objs := renderChart(t, combination{}, "--set", "scenario=flash-sale", "--set", "chaos=slow-db", "--set-json", "traffic.rate=0.5")
+	objs := renderChart(t, combination{}, "--set", "scenario=slow-database", "--set", "chaos=30m", "--set-json", "traffic.rate=0.5")
 	fe := container(t, find[*appsv1.Deployment](t, objs, frontendName).Spec.Template.Spec, "frontend")
-	for env, want := range map[string]string{"PILLARS_SCENARIO": "flash-sale", "PILLARS_CHAOS": "slow-db", "PILLARS_TRAFFIC_RATE": "0.5"} {
+	for env, want := range map[string]string{"PILLARS_SCENARIO": "slow-database", "PILLARS_CHAOS": "30m", "PILLARS_TRAFFIC_RATE": "0.5", "PILLARS_DATABASE_URL": "http://" + databaseName + ":8003"} {
 		if got := envValue(fe, env); got != want {
 			t.Errorf("%s=%q, want %q", env, got, want)
 		}
@@ -408,7 +408,7 @@ func TestChartSetsOnlyKnownVariables(t *testing.T) {
 		known[v] = true
 	}
 	for _, c := range append(chartCombinations, combination{}) {
-		objs := renderChart(t, c, "--set", "scenario=s", "--set", "chaos=c")
+		objs := renderChart(t, c, "--set", "scenario=s", "--set", "chaos=1m")
 		for _, w := range workloads(objs) {
 			for _, ct := range w.spec.Containers {
 				for _, e := range ct.Env {

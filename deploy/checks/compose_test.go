@@ -380,6 +380,40 @@ func TestComposeGrafanaCredentials(t *testing.T) {
 	}
 }
 
+// The services' admin endpoints listen beyond loopback in compose, so they need a token: the
+// caller's PILLARS_ADMIN_TOKEN, or, with none written down anywhere, one generated into a
+// file on a volume the three share, so that the frontend's scenarios reach the others.
+func TestComposeAdminToken(t *testing.T) {
+	for _, callerEnv := range [][]string{nil, {"PILLARS_ADMIN_TOKEN=from-the-caller"}} {
+		p := loadCompose(t, callerEnv...)
+		want := ""
+		if callerEnv != nil {
+			want = "from-the-caller"
+		}
+		var file string
+		for _, svc := range pillarsServices {
+			s := service(t, p, svc.name)
+			if got := env(s, "PILLARS_ADMIN_TOKEN"); got != want {
+				t.Errorf("%s: PILLARS_ADMIN_TOKEN=%q, want %q", svc.name, got, want)
+			}
+			f := env(s, "PILLARS_ADMIN_TOKEN_FILE")
+			if file == "" {
+				file = f
+			}
+			if f == "" || f != file {
+				t.Errorf("%s: PILLARS_ADMIN_TOKEN_FILE=%q, want one file for every service", svc.name, f)
+			}
+			shared := false
+			for _, v := range s.Volumes {
+				shared = shared || (v.Type == types.VolumeTypeVolume && v.Source == "pillars-secrets" && v.Target == filepath.Dir(f) && !v.ReadOnly)
+			}
+			if !shared {
+				t.Errorf("%s: %s is not on the writable pillars-secrets volume: %+v", svc.name, filepath.Dir(f), s.Volumes)
+			}
+		}
+	}
+}
+
 // The services find each other, Tempo and Loki by the names and ports compose gives them.
 func TestComposeServicesAreWiredTogether(t *testing.T) {
 	p := loadCompose(t, "PILLARS_TRAFFIC_RATE=", "PILLARS_ENVIRONMENT=")
@@ -399,6 +433,8 @@ func TestComposeServicesAreWiredTogether(t *testing.T) {
 	}
 	assertURL(t, p, "frontend", "PILLARS_BACKEND_URL", env(service(t, p, "frontend"), "PILLARS_BACKEND_URL"), "backend", "8002", "")
 	assertURL(t, p, "backend", "PILLARS_DATABASE_URL", env(service(t, p, "backend"), "PILLARS_DATABASE_URL"), "database", "8003", "")
+	// The frontend's scenario runner changes the database's faults through its admin API.
+	assertURL(t, p, "frontend", "PILLARS_DATABASE_URL", env(service(t, p, "frontend"), "PILLARS_DATABASE_URL"), "database", "8003", "")
 	if rate := env(service(t, p, "frontend"), "PILLARS_TRAFFIC_RATE"); rate == "" || rate == "0" {
 		t.Errorf("frontend: PILLARS_TRAFFIC_RATE=%q; the demo needs traffic by default", rate)
 	}

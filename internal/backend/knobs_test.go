@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
+	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
 func (h *harness) patchFaults(t *testing.T, body string) {
@@ -40,6 +41,9 @@ func TestCacheOffSendsEveryRequestToTheDatabase(t *testing.T) {
 	if n := h.svc.users.cache.Len(); n != 0 {
 		t.Errorf("cache holds %d entries while off", n)
 	}
+	if n := len(h.logsWithMsg(t, "Cache emptied and bypassed: every lookup goes to the database")); n != 1 {
+		t.Errorf("%d lines saying the cache was emptied, want 1", n)
+	}
 	h.patchFaults(t, `{"cache_off":false}`)
 	if a := decode[UserResponse](t, h.get(t, "/api/user/5")); a.Cache != cacheMiss {
 		t.Errorf("first request after the cache came back: %s, want a cold miss", a.Cache)
@@ -66,15 +70,27 @@ func TestPricingFaults(t *testing.T) {
 	}
 }
 
-// memory_leak keeps memory for good, bounded by its limit; clearing it lets the memory go.
+// memory_leak keeps memory for good, bounded by its limit, noted on each request's span and
+// logged every 16 MiB; clearing it lets the memory go.
 func TestMemoryLeakIsBoundedAndReleased(t *testing.T) {
 	h := startBackendAt(t, startRealDatabase(t), Config{})
 	h.patchFaults(t, `{"memory_leak":"1MiB","memory_leak_limit":"3MiB"}`)
+	var last answer
 	for range 5 {
-		h.get(t, "/api/user/1")
+		last = h.get(t, "/api/user/1")
 	}
 	if n := h.svc.leak.size(); n != 3<<20 {
 		t.Errorf("leaked %d bytes after 5 requests, want the 3 MiB limit", n)
+	}
+	if s := spanIn(t, h.spansOf(t, last.traceID), "backend_get_user"); attrOf(s, "pillars.fault.memory_kept_bytes") != "3145728" {
+		t.Errorf("backend_get_user attributes %v, want pillars.fault.memory_kept_bytes=3145728", s.Attributes)
+	}
+	h.patchFaults(t, `{"memory_leak_limit":"40MiB"}`)
+	for range 40 {
+		h.get(t, "/api/user/1")
+	}
+	if n := len(h.logsWithMsg(t, "Memory kept for good by the memory_leak fault")); n != 2 {
+		t.Errorf("%d lines about the leak after it passed 16 and 32 MiB, want 2", n)
 	}
 	h.patchFaults(t, `{"memory_leak":"0B"}`)
 	if n := h.svc.leak.size(); n != 0 {
@@ -111,4 +127,13 @@ func TestVersionKnobIsADeploy(t *testing.T) {
 		t.Errorf("pillars_faults_active{knob=version} = %v", v)
 	}
 
+}
+
+func attrOf(s telemetrytest.SpanStub, key string) string {
+	for _, a := range s.Attributes {
+		if string(a.Key) == key {
+			return a.Value.Emit()
+		}
+	}
+	return ""
 }

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // defaultLeakLimit bounds the memory leak when memory_leak_limit is not given: enough to be
@@ -19,23 +22,30 @@ type memoryLeak struct {
 	bytes int64
 }
 
-// grow keeps n more bytes, unless limit is reached. The bytes are written, so that they are
+// leakReportEvery is how much kept memory earns a log line: a leak shows in the logs as it
+// grows, not once per request.
+const leakReportEvery = 16 << 20
+
+// grow keeps n more bytes, unless limit is reached, and returns how much is kept in all and
+// whether that crossed a multiple of leakReportEvery. The bytes are written, so that they are
 // resident and not just reserved.
-func (l *memoryLeak) grow(n, limit int64) {
+func (l *memoryLeak) grow(n, limit int64) (kept int64, report bool) {
 	if n <= 0 {
-		return
+		return l.size(), false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.bytes+n > limit {
-		return
+		return l.bytes, false
 	}
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(i)
 	}
 	l.kept = append(l.kept, b)
+	report = l.bytes/leakReportEvery != (l.bytes+n)/leakReportEvery
 	l.bytes += n
+	return l.bytes, report
 }
 
 // release lets the kept memory go and hands it back to the operating system.
@@ -52,7 +62,8 @@ func (l *memoryLeak) size() int64 {
 	return l.bytes
 }
 
-// leaking serves h and then leaks as the memory_leak fault says.
+// leaking serves h and then leaks as the memory_leak fault says, noting on the request's span
+// how much is kept so far (pillars.fault.memory_kept_bytes), and logging every 16 MiB.
 func (s *Service) leaking(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h(w, r)
@@ -61,7 +72,12 @@ func (s *Service) leaking(h http.HandlerFunc) http.HandlerFunc {
 			if limit == 0 {
 				limit = defaultLeakLimit
 			}
-			s.leak.grow(int64(f.MemoryLeak), limit)
+			kept, report := s.leak.grow(int64(f.MemoryLeak), limit)
+			trace.SpanFromContext(r.Context()).SetAttributes(attribute.Int64("pillars.fault.memory_kept_bytes", kept))
+			if report {
+				s.tel.Logger.WarnContext(r.Context(), "Memory kept for good by the memory_leak fault",
+					"kept_bytes", kept, "limit_bytes", limit)
+			}
 		}
 	}
 }

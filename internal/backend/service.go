@@ -120,6 +120,8 @@ func (s *Service) applyFaults(old, now faults.Backend) {
 		s.users.cache.Clear()
 		s.products.cache.Clear()
 		s.data.cache.Clear()
+		// A flushed cache is worth a line: it explains the database's load that follows.
+		s.tel.Logger.Warn("Cache emptied and bypassed: every lookup goes to the database", "fault", "cache_off")
 	}
 	if now.MemoryLeak == 0 && old.MemoryLeak != 0 {
 		s.leak.release()

@@ -210,6 +210,11 @@ func (s *Switch[T]) check(v *T) error {
 
 // decodeInto reads one JSON object of knob values into v.
 func (s *Switch[T]) decodeInto(v *T, body io.Reader) error {
+	return s.cat.decode(reflect.ValueOf(v), body)
+}
+
+// decode reads one JSON object of knob values into the struct v points at.
+func (c *catalog) decode(rv reflect.Value, body io.Reader) error {
 	dec := json.NewDecoder(body)
 	var doc map[string]json.RawMessage
 	if err := dec.Decode(&doc); err != nil {
@@ -228,17 +233,16 @@ func (s *Switch[T]) decodeInto(v *T, body io.Reader) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errors.New("want one JSON object and nothing after it")
 	}
-	rv := reflect.ValueOf(v)
-	for _, k := range s.cat.knobs { // in the struct's order, so errors come out in a stable order
+	for _, k := range c.knobs { // in the struct's order, so errors come out in a stable order
 		if raw, ok := doc[k.Name]; ok {
-			if err := s.cat.setJSON(rv, k.Name, raw); err != nil {
+			if err := c.setJSON(rv, k.Name, raw); err != nil {
 				return err
 			}
 			delete(doc, k.Name)
 		}
 	}
 	for name := range doc {
-		_, err := s.cat.knob(name)
+		_, err := c.knob(name)
 		return err
 	}
 	return nil

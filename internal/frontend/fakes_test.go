@@ -128,13 +128,17 @@ func newTestFrontend(t testing.TB, backendURL string, cfg Config) *testFrontend 
 	t.Helper()
 	tel := telemetrytest.New(t, "frontend")
 	cfg.BackendURL = backendURL
+	// The listener first, so that the traffic generator knows where the frontend is.
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.SelfURL = "http://" + srv.Listener.Addr().String()
 	svc, err := New(t.Context(), cfg, tel.Telemetry)
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = svc.Close() })
-	srv := httptest.NewServer(svc.Handler())
-	t.Cleanup(srv.Close)
+	srv.Config.Handler = svc.Handler()
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); _ = svc.Close() })
 	return &testFrontend{Server: srv, tel: tel, svc: svc}
 }
 

@@ -437,3 +437,51 @@ func hasLinePrefix(lines []string, prefix string) bool {
 	}
 	return false
 }
+
+// The frontend's own traffic generator, steered through /admin/traffic, sends real requests:
+// full traces rooted at the frontend's span (the generator adds no span of its own), visitors
+// that show in frontend_active_users, and outcomes counted in pillars_traffic_requests_total.
+func TestTrafficAgainstTheFrontend(t *testing.T) {
+	fb := newFakeBackend(t, 0, 0)
+	fe := newTestFrontend(t, fb.URL, Config{TrafficUsers: 5})
+	fe.svc.StartTraffic()
+	req, _ := http.NewRequest(http.MethodPut, fe.URL+"/admin/traffic", strings.NewReader(`{"rate": 200}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT /admin/traffic: %s", resp.Status)
+	}
+	eventually(t, "generated traffic", func() error {
+		var n float64
+		for _, endpoint := range []string{"/", "/user/{id}", "/product/{id}"} {
+			n += fe.tel.CounterValue(t, "frontend_requests_total", prometheus.Labels{"method": "GET", "endpoint": endpoint, "status": "200"})
+		}
+		if n < 40 {
+			return fmt.Errorf("%v successful requests so far", n)
+		}
+		return nil
+	})
+	fe.svc.StopTraffic()
+	roots := 0
+	for _, s := range fe.tel.Ended(t) {
+		switch s.Name {
+		case "frontend_home_request", "frontend_get_user", "frontend_get_product":
+			roots++
+			if s.Parent.IsValid() {
+				t.Errorf("%s has a parent %s: the generator must not start traces", s.Name, s.Parent.SpanID())
+			}
+		}
+	}
+	if roots == 0 {
+		t.Error("no frontend entry spans from generated traffic")
+	}
+	if v := fe.tel.CounterValue(t, "frontend_active_users", nil); v < 1 || v > 5 {
+		t.Errorf("frontend_active_users = %v with 5 simulated users, want 1..5", v)
+	}
+	if v := fe.tel.CounterValue(t, "pillars_traffic_requests_total", prometheus.Labels{"outcome": "ok"}); v < 40 {
+		t.Errorf("pillars_traffic_requests_total{outcome=ok} = %v after 40 answered requests", v)
+	}
+}

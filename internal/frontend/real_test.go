@@ -65,7 +65,7 @@ func TestHomePageLinksTheRealTopProducts(t *testing.T) {
 	if err := json.Unmarshal(body, &data); err != nil || len(data.TopProducts) == 0 {
 		t.Fatalf("overview %s: %v", body, err)
 	}
-	resp, page := get(t, http.DefaultClient, fe.URL+"/", acceptBrowser)
+	resp, page := get(t, http.DefaultClient, fe.URL+"/", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}

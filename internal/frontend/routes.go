@@ -45,6 +45,10 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /user/{id}", page("/user/{id}", s.serveUser))
 	mux.Handle("GET /product/{id}", page("/product/{id}", s.serveProduct))
 	s.faults.Routes(mux, s.tel, s.guard)
+	s.traffic.Routes(mux, s.tel, s.guard)
+	if s.runner != nil {
+		s.runner.Routes(mux, s.tel, s.guard)
+	}
 	s.health.Register(mux)
 	s.guard.Profiles(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())

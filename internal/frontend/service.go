@@ -1,7 +1,8 @@
 // Package frontend is the pillars frontend service (:8001): the entry point of every trace.
 // It answers GET /, /user/{id} and /product/{id} by calling the backend, maps the backend's
-// failures to fitting 4xx/5xx answers, counts distinct active visitors, and carries the
-// traffic generator that makes the whole system produce realistic telemetry on its own.
+// failures to fitting 4xx/5xx answers, counts distinct active visitors, and hosts the traffic
+// generator (package traffic) that makes the whole system produce realistic telemetry on its
+// own, steered through /admin/traffic.
 package frontend
 
 import (
@@ -15,7 +16,9 @@ import (
 
 	"github.com/pillars-o11y/pillars/internal/backend"
 	"github.com/pillars-o11y/pillars/internal/faults"
+	"github.com/pillars-o11y/pillars/internal/scenarios"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
+	"github.com/pillars-o11y/pillars/internal/traffic"
 )
 
 // Config is the frontend's configuration, filled by cmd. Zero values take the defaults.
@@ -38,12 +41,33 @@ type Config struct {
 
 	// BackendURL is where the backend is (http://127.0.0.1:8002).
 	BackendURL string
+	// SelfURL is the frontend's own URL, where its traffic generator sends; without it the
+	// generator stays idle.
+	SelfURL string
+	// TrafficRate and TrafficUsers are the built-in traffic at start: requests per second
+	// (0: idle until told otherwise) and simulated visitors (default 200).
+	TrafficRate  float64
+	TrafficUsers int
 	// Faults are the faults at start (changed at runtime through /admin/faults).
 	Faults faults.Frontend
 	// RequestFaults lets one request break itself with the X-Pillars-Fault header.
 	RequestFaults bool
-	// Admin protects /admin/*.
+	// Admin protects /admin/*; its token is also what the frontend sends to the other
+	// services' admin APIs when it runs a scenario.
 	Admin telemetry.AdminConfig
+
+	// Scenarios is the library the frontend's scenario runner offers (/admin/scenarios); nil
+	// serves no scenarios.
+	Scenarios *scenarios.Library
+	// DatabaseURL is where the database service is, for its admin API only (a scenario's
+	// database faults): the frontend never reads data from it.
+	DatabaseURL string
+	// Scenario is started at once, by name ("" for none).
+	Scenario string
+	// Chaos starts a random scenario at this interval while none runs (0: off); ChaosBlind
+	// runs them blind.
+	Chaos      time.Duration
+	ChaosBlind bool
 }
 
 // Defaults of Config, the seeded id ranges of the contract among them.
@@ -91,6 +115,12 @@ type Service struct {
 
 	stopPruner context.CancelFunc
 	prunerDone chan struct{}
+
+	traffic     *traffic.Generator
+	trafficMu   sync.Mutex
+	stopTraffic func()
+
+	runner *scenarios.Runner // nil without a library
 }
 
 // New builds the frontend, calling the backend at cfg.BackendURL. It starts the background
@@ -131,6 +161,25 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 		prunerDone: make(chan struct{}),
 	}
 	s.metrics = newMetrics(tel.Registry, s.visitors)
+	s.traffic, err = traffic.New(traffic.Config{
+		BaseURL:      cfg.SelfURL,
+		Users:        cfg.TrafficUsers,
+		MaxUserID:    cfg.MaxUserID,
+		MaxProductID: cfg.MaxProductID,
+		Initial:      traffic.Defaults(cfg.TrafficRate),
+		// A plain client: the frontend's span must be the root of every generated trace.
+		Client:   &http.Client{Timeout: 10 * time.Second},
+		Logger:   tel.Logger,
+		Registry: tel.Registry,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("frontend: %w", err)
+	}
+	if cfg.Scenarios != nil {
+		if s.runner, err = s.newRunner(cfg, sw); err != nil {
+			return nil, fmt.Errorf("frontend: %w", err)
+		}
+	}
 	s.handler = sync.OnceValue(s.routes)
 	pctx, cancel := context.WithCancel(ctx)
 	s.stopPruner = cancel
@@ -151,8 +200,42 @@ func pruneInterval(window time.Duration) time.Duration {
 // SetReady flips /ready (false while shutting down).
 func (s *Service) SetReady(ready bool) { s.health.SetReady(ready) }
 
-// Close stops the background pruner.
+// StartTraffic starts the built-in traffic generator, which sends as its settings say (idle
+// at rate 0) until StopTraffic. Call it once the frontend serves.
+func (s *Service) StartTraffic() {
+	s.trafficMu.Lock()
+	defer s.trafficMu.Unlock()
+	if s.stopTraffic != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.traffic.Run(ctx)
+	}()
+	s.stopTraffic = func() { cancel(); <-done }
+}
+
+// StopTraffic stops the traffic generator and waits for its requests in flight: the first
+// step of a shutdown, so that the frontend drains without feeding itself.
+func (s *Service) StopTraffic() {
+	s.trafficMu.Lock()
+	stop := s.stopTraffic
+	s.stopTraffic = nil
+	s.trafficMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// Close stops the traffic generator, the scenario runner (clearing the faults of a scenario
+// still running, while the services behind are still up) and the background pruner.
 func (s *Service) Close() error {
+	s.StopTraffic()
+	if s.runner != nil {
+		s.runner.Close()
+	}
 	s.stopPruner()
 	<-s.prunerDone
 	return nil

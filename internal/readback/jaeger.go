@@ -2,6 +2,7 @@ package readback
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -135,6 +136,39 @@ func (j *Jaeger) Search(ctx context.Context, q TraceSearch) ([]TraceSummary, err
 	if q.Service == "" {
 		return nil, errors.New("jaeger search needs a service")
 	}
+	traces, answered, err := j.search(ctx, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TraceSummary, len(traces))
+	for i, tr := range traces {
+		out[i] = summarize(tr, answered[i])
+	}
+	return out, nil
+}
+
+// FindSpans searches Jaeger for traces with the span (with the attribute's value, when q gives
+// one: Jaeger's tag search matches span and resource attributes) and picks the matching spans
+// out of them: Jaeger's search answers whole traces. A span's status is not searchable in
+// Jaeger v2 (neither the error tag nor otel.status_code select anything), so failed spans are
+// picked out of the traces found.
+func (j *Jaeger) FindSpans(ctx context.Context, q SpanSearch) ([]Span, error) {
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	var tags map[string]string
+	if q.Attribute != "" && q.Value != "" {
+		tags = map[string]string{q.Attribute: q.Value}
+	}
+	traces, _, err := j.search(ctx, TraceSearch{Service: q.Service, SpanName: q.Name, Start: q.Start, End: q.End, Limit: q.Limit}, tags)
+	if err != nil {
+		return nil, err
+	}
+	return matchingSpans(q, traces), nil
+}
+
+// search runs /api/traces and returns the traces with the ids as Jaeger wrote them.
+func (j *Jaeger) search(ctx context.Context, q TraceSearch, tags map[string]string) ([]Trace, []string, error) {
 	v := url.Values{"service": {q.Service}, "limit": {strconv.Itoa(limitOr20(q.Limit))}}
 	if q.SpanName != "" {
 		v.Set("operation", q.SpanName)
@@ -145,19 +179,28 @@ func (j *Jaeger) Search(ctx context.Context, q TraceSearch) ([]TraceSummary, err
 	if !q.End.IsZero() {
 		v.Set("end", strconv.FormatInt(q.End.UnixMicro(), 10))
 	}
+	if len(tags) > 0 {
+		b, err := json.Marshal(tags)
+		if err != nil {
+			return nil, nil, err
+		}
+		v.Set("tags", string(b))
+	}
 	var r jaegerEnvelope
 	if err := j.ep.getJSON(ctx, "/api/traces", v, &r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]TraceSummary, 0, len(r.Data))
+	traces := make([]Trace, 0, len(r.Data))
+	answered := make([]string, 0, len(r.Data))
 	for _, jt := range r.Data {
 		tr, err := jt.model()
 		if err != nil {
-			return nil, &HTTPError{Method: http.MethodGet, URL: j.ep.url("/api/traces", v), Reason: err.Error()}
+			return nil, nil, &HTTPError{Method: http.MethodGet, URL: j.ep.url("/api/traces", v), Reason: err.Error()}
 		}
-		out = append(out, summarize(tr, jt.TraceID))
+		traces = append(traces, tr)
+		answered = append(answered, jt.TraceID)
 	}
-	return out, nil
+	return traces, answered, nil
 }
 
 func limitOr20(n int) int {
@@ -193,7 +236,12 @@ func (jt jaegerTrace) model() (Trace, error) {
 		if err != nil {
 			return Trace{}, err
 		}
-		s.Service = jt.Processes[js.ProcessID].ServiceName
+		proc := jt.Processes[js.ProcessID]
+		s.Service = proc.ServiceName
+		s.Resource = map[string]string{"service.name": proc.ServiceName}
+		for _, t := range proc.Tags {
+			s.Resource[t.Key] = tagText(t.Value)
+		}
 		tr.Spans = append(tr.Spans, s)
 	}
 	return tr, nil
@@ -224,7 +272,7 @@ func (js jaegerSpan) model() (Span, error) {
 	}
 	// Jaeger keeps the OpenTelemetry kind and status as tags (its OTLP translator's names).
 	for _, t := range js.Tags {
-		v := fmt.Sprint(t.Value)
+		v := tagText(t.Value)
 		switch t.Key {
 		case "span.kind":
 			s.Kind = SpanKind(strings.ToLower(v))
@@ -244,4 +292,13 @@ func (js jaegerSpan) model() (Span, error) {
 		s.Kind = KindInternal
 	}
 	return s, nil
+}
+
+// tagText writes a tag's value as text: a number as it was set (an int64 attribute arrives as
+// a JSON number, which would otherwise print as 1.048576e+06).
+func tagText(v any) string {
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }

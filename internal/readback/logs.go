@@ -3,6 +3,7 @@ package readback
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,6 +29,36 @@ type LogStore interface {
 	// TraceQuery is the store's query for every line of one trace, by the trace_id that the
 	// pillars services attach to each line as structured metadata.
 	TraceQuery(traceID string) string
+	// MessageQuery is the store's query for the lines of a service at a level whose message
+	// holds a phrase (either may be empty, the service not). The store's matching is looser
+	// than a phrase in the message (Loki's line filter sees the whole line): check the lines
+	// found with LogFilter.Matches.
+	MessageQuery(f LogFilter) string
+}
+
+// LogFilter selects log lines: of a service (its stream label), at a level, whose message
+// contains a phrase.
+type LogFilter struct {
+	Service, Level, Phrase string
+}
+
+// Matches reports whether l is a line f selects.
+func (f LogFilter) Matches(l LogLine) bool {
+	return l.Service() == f.Service && (f.Level == "" || l.Level() == strings.ToLower(f.Level)) &&
+		strings.Contains(l.Message(), f.Phrase)
+}
+
+func (f LogFilter) String() string {
+	s := f.Service
+	if f.Level != "" {
+		s += " " + strings.ToLower(f.Level)
+	}
+	if f.Phrase != "" {
+		s += " lines saying " + strconv.Quote(f.Phrase)
+	} else {
+		s += " lines"
+	}
+	return s
 }
 
 // LogLine is one stored log line.

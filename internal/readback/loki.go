@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,20 @@ func (l *Loki) Ping(ctx context.Context) error {
 // metadata, as the Grafana data sources do.
 func (l *Loki) TraceQuery(traceID string) string {
 	return `{service=~".+"} | trace_id=` + strconv.Quote(traceID)
+}
+
+// MessageQuery is a LogQL stream selector on the service and level labels with a line filter
+// for the phrase: {service="database", level="warn"} |= "Slow query detected".
+func (l *Loki) MessageQuery(f LogFilter) string {
+	q := "{service=" + strconv.Quote(f.Service)
+	if f.Level != "" {
+		q += ", level=" + strconv.Quote(strings.ToLower(f.Level))
+	}
+	q += "}"
+	if f.Phrase != "" {
+		q += " |= " + strconv.Quote(f.Phrase)
+	}
+	return q
 }
 
 // lokiStreams is a query_range answer for a log query. With the categorize-labels encoding

@@ -180,7 +180,9 @@ func otlpModel(t otlpTraces) ([]Trace, error) {
 	index := map[string]int{}
 	for _, rs := range t.resourceSpans() {
 		service := ""
+		resource := map[string]string{}
 		for _, kv := range rs.Resource.Attributes {
+			resource[kv.Key] = kv.Value.text()
 			if kv.Key == "service.name" {
 				service = kv.Value.text()
 			}
@@ -191,7 +193,7 @@ func otlpModel(t otlpTraces) ([]Trace, error) {
 				if err != nil {
 					return nil, err
 				}
-				s.Service = service
+				s.Service, s.Resource = service, resource
 				i, ok := index[s.TraceID]
 				if !ok {
 					i = len(traces)

@@ -12,7 +12,7 @@ import (
 )
 
 // Prometheus reads metrics through Prometheus' HTTP API: /api/v1/query, /api/v1/query_range,
-// /api/v1/query_exemplars, /api/v1/series.
+// /api/v1/query_exemplars, /api/v1/series, /api/v1/alerts.
 type Prometheus struct{ ep endpoint }
 
 // NewPrometheus returns a client of the Prometheus HTTP API at baseURL; a nil client means one
@@ -232,6 +232,47 @@ func (p *Prometheus) Series(ctx context.Context, match []string, start, end time
 		return nil, err
 	}
 	return d, nil
+}
+
+// Alert is one alert Prometheus holds active: pending (its condition is true, its `for` not
+// over yet) or firing.
+type Alert struct {
+	Labels      map[string]string
+	Annotations map[string]string
+	State       string // pending, firing
+	ActiveAt    time.Time
+	Value       float64
+}
+
+// Name is the alertname label.
+func (a Alert) Name() string { return a.Labels["alertname"] }
+
+// Alerts reads /api/v1/alerts: every alert pending or firing now.
+func (p *Prometheus) Alerts(ctx context.Context) ([]Alert, error) {
+	var d struct {
+		Alerts []struct {
+			Labels      map[string]string `json:"labels"`
+			Annotations map[string]string `json:"annotations"`
+			State       string            `json:"state"`
+			ActiveAt    *time.Time        `json:"activeAt"`
+			Value       string            `json:"value"`
+		} `json:"alerts"`
+	}
+	if err := p.call(ctx, "/api/v1/alerts", nil, &d); err != nil {
+		return nil, err
+	}
+	out := make([]Alert, len(d.Alerts))
+	for i, a := range d.Alerts {
+		out[i] = Alert{Labels: a.Labels, Annotations: a.Annotations, State: a.State}
+		if a.ActiveAt != nil {
+			out[i].ActiveAt = *a.ActiveAt
+		}
+		// The value is the sample of the alert's expression, written as a float ("1.5e+01").
+		if v, err := strconv.ParseFloat(a.Value, 64); err == nil {
+			out[i].Value = v
+		}
+	}
+	return out, nil
 }
 
 // promPoint is [<unix seconds as a number>, "<value as a string>"].

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -90,14 +91,19 @@ func (t *Tempo) Search(ctx context.Context, q TraceSearch) ([]TraceSummary, erro
 	if len(conds) == 0 {
 		return nil, fmt.Errorf("tempo search needs a service or a span name")
 	}
+	return t.searchTraceQL(ctx, "{ "+strings.Join(conds, " && ")+" }", q.Start, q.End, limitOr20(q.Limit))
+}
+
+// searchTraceQL runs a TraceQL query on /api/search.
+func (t *Tempo) searchTraceQL(ctx context.Context, traceQL string, start, end time.Time, limit int) ([]TraceSummary, error) {
 	v := url.Values{
-		"q":     {"{ " + strings.Join(conds, " && ") + " }"},
-		"limit": {strconv.Itoa(limitOr20(q.Limit))},
+		"q":     {traceQL},
+		"limit": {strconv.Itoa(limit)},
 	}
-	if !q.Start.IsZero() && !q.End.IsZero() {
-		v.Set("start", strconv.FormatInt(q.Start.Unix(), 10))
+	if !start.IsZero() && !end.IsZero() {
+		v.Set("start", strconv.FormatInt(start.Unix(), 10))
 		// end is whole seconds too: round up so that the last second is inside.
-		v.Set("end", strconv.FormatInt(q.End.Add(time.Second-1).Unix(), 10))
+		v.Set("end", strconv.FormatInt(end.Add(time.Second-1).Unix(), 10))
 	}
 	var r struct {
 		Traces []struct {
@@ -125,4 +131,44 @@ func (t *Tempo) Search(ctx context.Context, q TraceSearch) ([]TraceSummary, erro
 		})
 	}
 	return out, nil
+}
+
+// FindSpans runs a TraceQL search for the span and fetches the traces found (at most
+// q.Limit, 20 by default) to pick the matching spans out of them: Tempo's search answers
+// summaries only.
+func (t *Tempo) FindSpans(ctx context.Context, q SpanSearch) ([]Span, error) {
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	hits, err := t.searchTraceQL(ctx, spanTraceQL(q), q.Start, q.End, limitOr20(q.Limit))
+	if err != nil {
+		return nil, err
+	}
+	var traces []Trace
+	for _, h := range hits {
+		tr, err := t.Trace(ctx, h.TraceID)
+		if err != nil {
+			return nil, err
+		}
+		traces = append(traces, tr)
+	}
+	return matchingSpans(q, traces), nil
+}
+
+// spanTraceQL is the TraceQL that selects q's spans. An attribute is unscoped (.name), so that
+// a resource attribute such as service.version matches as well as a span's.
+func spanTraceQL(q SpanSearch) string {
+	conds := []string{"resource.service.name = " + strconv.Quote(q.Service), "name = " + strconv.Quote(q.Name)}
+	if q.Error {
+		conds = append(conds, "status = error")
+	}
+	switch {
+	case q.Attribute != "" && q.Value != "":
+		conds = append(conds, "."+q.Attribute+" = "+strconv.Quote(q.Value))
+	case q.Attribute != "" && q.Contains != "":
+		conds = append(conds, "."+q.Attribute+" =~ "+strconv.Quote(".*"+regexp.QuoteMeta(q.Contains)+".*"))
+	case q.Attribute != "":
+		conds = append(conds, "."+q.Attribute+" != nil")
+	}
+	return "{ " + strings.Join(conds, " && ") + " }"
 }

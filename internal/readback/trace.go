@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +33,74 @@ type TraceStore interface {
 	Trace(ctx context.Context, traceID string) (Trace, error)
 	// Search finds traces that have a span matching q, newest first as the store orders them.
 	Search(ctx context.Context, q TraceSearch) ([]TraceSummary, error)
+	// FindSpans returns spans matching q from the traces the store finds for it, newest
+	// traces first.
+	FindSpans(ctx context.Context, q SpanSearch) ([]Span, error)
+}
+
+// SpanSearch selects spans: of Service, named Name, started between Start and End, failed
+// (Error) and carrying an attribute (Attribute, a span's or its resource's; equal to Value, or
+// containing Contains, when either is given). Service and Name are required.
+type SpanSearch struct {
+	Service, Name              string
+	Error                      bool
+	Attribute, Value, Contains string
+	Start, End                 time.Time
+	// Limit is how many matching traces are looked through (20 when 0).
+	Limit int
+}
+
+// Matches reports whether s is a span q selects.
+func (q SpanSearch) Matches(s Span) bool {
+	if s.Service != q.Service || s.Name != q.Name || (q.Error && s.Status != StatusError) {
+		return false
+	}
+	if !q.Start.IsZero() && s.Start.Before(q.Start) || !q.End.IsZero() && s.Start.After(q.End) {
+		return false
+	}
+	if q.Attribute == "" {
+		return true
+	}
+	v, ok := s.Attr(q.Attribute)
+	return ok && (q.Value == "" || v == q.Value) && strings.Contains(v, q.Contains)
+}
+
+// String writes the search as a person would say it.
+func (q SpanSearch) String() string {
+	var b strings.Builder
+	b.WriteString(q.Service + " span " + q.Name)
+	if q.Error {
+		b.WriteString(" with error status")
+	}
+	switch {
+	case q.Attribute != "" && q.Value != "":
+		b.WriteString(" with " + q.Attribute + "=" + q.Value)
+	case q.Attribute != "" && q.Contains != "":
+		b.WriteString(" with " + q.Attribute + " containing " + strconv.Quote(q.Contains))
+	case q.Attribute != "":
+		b.WriteString(" with attribute " + q.Attribute)
+	}
+	return b.String()
+}
+
+func (q SpanSearch) check() error {
+	if q.Service == "" || q.Name == "" {
+		return errors.New("a span search needs a service and a span name")
+	}
+	return nil
+}
+
+// matchingSpans collects the spans of traces that q selects.
+func matchingSpans(q SpanSearch, traces []Trace) []Span {
+	var out []Span
+	for _, tr := range traces {
+		for _, s := range tr.Spans {
+			if q.Matches(s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // TraceSearch selects traces: those with a span of Service named SpanName (either may be
@@ -90,6 +159,18 @@ type Span struct {
 	Duration      time.Duration
 	// Attributes are the span's attributes, every value written as text.
 	Attributes map[string]string
+	// Resource holds the attributes of the resource that made the span (service.name,
+	// service.version, deployment.environment, ...).
+	Resource map[string]string
+}
+
+// Attr returns a span attribute or, failing that, a resource attribute.
+func (s Span) Attr(key string) (string, bool) {
+	if v, ok := s.Attributes[key]; ok {
+		return v, true
+	}
+	v, ok := s.Resource[key]
+	return v, ok
 }
 
 func (s Span) String() string { return fmt.Sprintf("%s/%s(%s)", s.Service, s.Name, s.Kind) }

@@ -53,6 +53,20 @@ func (v *VictoriaLogs) TraceQuery(traceID string) string {
 	return "trace_id:=" + strconv.Quote(traceID)
 }
 
+// MessageQuery is a LogsQL stream filter on the service and level labels and a phrase filter
+// on the message (_msg): {service="database",level="warn"} "Slow query detected".
+func (v *VictoriaLogs) MessageQuery(f LogFilter) string {
+	q := "{service=" + strconv.Quote(f.Service)
+	if f.Level != "" {
+		q += ",level=" + strconv.Quote(strings.ToLower(f.Level))
+	}
+	q += "}"
+	if f.Phrase != "" {
+		q += " " + strconv.Quote(f.Phrase)
+	}
+	return q
+}
+
 // Query runs LogsQL on /select/logsql/query.
 func (v *VictoriaLogs) Query(ctx context.Context, query string, start, end time.Time, limit int) ([]LogLine, error) {
 	q := url.Values{"query": {query}, "limit": {strconv.Itoa(limitOr100(limit))}}

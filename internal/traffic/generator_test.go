@@ -1,9 +1,9 @@
-package frontend
+package traffic
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
-	"fmt"
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
@@ -16,15 +16,17 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
+
+// visitorCookie is the frontend's visitor cookie, as the fake issues it.
+const visitorCookie = "pillars_visitor"
 
 // fakeFrontend stands in for the frontend inside a synctest bubble: it answers in memory
 // (network I/O would stall the bubble's clock), issues visitor cookies as the frontend does,
-// and counts what it was asked.
+// and counts what it was asked. status, when set, is every answer's status.
 type fakeFrontend struct {
-	delay time.Duration // each answer waits this long, or until the request is cancelled
+	delay  time.Duration // each answer waits this long, or until the request is cancelled
+	status int
 
 	mu       sync.Mutex
 	paths    []string
@@ -52,6 +54,7 @@ func (f *fakeFrontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.issued++
 		http.SetCookie(w, &http.Cookie{Name: visitorCookie, Value: rand.Text(), Path: "/"})
 	}
+	status := cmp.Or(f.status, http.StatusOK)
 	f.mu.Unlock()
 	if f.delay > 0 {
 		select {
@@ -60,7 +63,13 @@ func (f *fakeFrontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
+}
+
+func (f *fakeFrontend) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.paths)
 }
 
 // RoundTrip serves the request in memory, so the generator's own client, cookie jars and all,
@@ -74,26 +83,50 @@ func (f *fakeFrontend) RoundTrip(r *http.Request) (*http.Response, error) {
 	return rec.Result(), nil
 }
 
-// runFor runs the generator against f for d of bubble time.
-func runFor(t *testing.T, f *fakeFrontend, cfg TrafficConfig, d time.Duration) {
+// newGenerator returns a generator sending to f, with cfg's other fields.
+func newGenerator(t *testing.T, f *fakeFrontend, cfg Config) *Generator {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	errc := make(chan error, 1)
-	go func() {
-		errc <- runTraffic(ctx, cfg, &http.Client{Transport: f}, nil, mrand.New(mrand.NewPCG(1, 2)))
-	}()
-	time.Sleep(d)
-	cancel()
-	if err := <-errc; err != nil {
-		t.Fatalf("RunTraffic: %v", err)
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://frontend.test"
 	}
+	cfg.Client = &http.Client{Transport: f}
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// start runs g in the background with a seeded draw; the returned function stops it and
+// waits until it has returned.
+func start(g *Generator) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rng := mrand.New(mrand.NewPCG(1, 2))
+		g.running.Store(true)
+		defer g.running.Store(false)
+		g.run(ctx, newRequestDraw(rng, g.cfg.MaxUserID, g.cfg.MaxProductID), rng)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// runFor runs a generator with cfg against f for d of bubble time.
+func runFor(t *testing.T, f *fakeFrontend, cfg Config, d time.Duration) *Generator {
+	t.Helper()
+	g := newGenerator(t, f, cfg)
+	stop := start(g)
+	time.Sleep(d)
+	stop()
+	return g
 }
 
 // The generator sends Rate requests a second, no more, no less.
 func TestTrafficPacing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeFrontend{}
-		runFor(t, f, TrafficConfig{Rate: 50, BaseURL: "http://frontend.test"}, 10*time.Second)
+		runFor(t, f, Config{Initial: Defaults(50)}, 10*time.Second)
 		if n := len(f.paths); n < 499 || n > 500 {
 			t.Errorf("%d requests in 10 s at 50/s, want 500", n)
 		}
@@ -105,7 +138,7 @@ func TestTrafficPacing(t *testing.T) {
 func TestTrafficBoundsInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeFrontend{delay: time.Hour}
-		runFor(t, f, TrafficConfig{Rate: 100, BaseURL: "http://frontend.test", MaxInFlight: 5}, 10*time.Second)
+		runFor(t, f, Config{Initial: Defaults(100), MaxInFlight: 5}, 10*time.Second)
 		if p := f.peak.Load(); p != 5 {
 			t.Errorf("peak of %d requests in flight, want the cap 5", p)
 		}
@@ -113,7 +146,7 @@ func TestTrafficBoundsInFlight(t *testing.T) {
 			t.Errorf("%d requests sent to a frontend that never answers, want 5", n)
 		}
 		if n := f.inFlight.Load(); n != 0 {
-			t.Errorf("%d requests still in flight after RunTraffic returned", n)
+			t.Errorf("%d requests still in flight after Run returned", n)
 		}
 	})
 }
@@ -124,8 +157,8 @@ func TestTrafficMix(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeFrontend{}
 		const maxUser, maxProduct = 5000, 1000
-		runFor(t, f, TrafficConfig{
-			Rate: 200, Users: 50, BaseURL: "http://frontend.test/",
+		runFor(t, f, Config{
+			Initial: Defaults(200), Users: 50, BaseURL: "http://frontend.test/",
 			MaxUserID: maxUser, MaxProductID: maxProduct,
 		}, 60*time.Second)
 
@@ -212,60 +245,23 @@ func checkSkew(t *testing.T, what string, hits map[int64]int, minDistinct int) {
 }
 
 func TestTrafficConfig(t *testing.T) {
-	t.Run("off", func(t *testing.T) {
+	t.Run("idle", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			f := &fakeFrontend{}
-			runFor(t, f, TrafficConfig{Rate: 0}, time.Minute) // returns only once cancelled
+			runFor(t, f, Config{}, time.Minute) // rate 0: returns only once cancelled
 			if len(f.paths) != 0 {
 				t.Errorf("%d requests with rate 0", len(f.paths))
 			}
 		})
 	})
-	for _, cfg := range []TrafficConfig{{Rate: -1, BaseURL: "http://x"}, {Rate: 1}, {Rate: 1, BaseURL: "127.0.0.1:8001"}} {
-		if err := RunTraffic(t.Context(), cfg, nil, nil); err == nil {
-			t.Errorf("RunTraffic(%+v) accepted a bad config", cfg)
+	for _, cfg := range []Config{
+		{Initial: Defaults(-1), BaseURL: "http://x"},
+		{Initial: Defaults(1)},
+		{Initial: Defaults(1), BaseURL: "127.0.0.1:8001"},
+		{Initial: Defaults(MaxRate + 1), BaseURL: "http://x"},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted a bad config", cfg)
 		}
-	}
-}
-
-// Against the real frontend, generated requests are full traces rooted at the frontend's span
-// (the generator adds no span of its own) and their visitors show in frontend_active_users.
-func TestTrafficAgainstTheFrontend(t *testing.T) {
-	fb := newFakeBackend(t, 0, 0)
-	fe := newTestFrontend(t, fb.URL, Config{})
-	ctx, cancel := context.WithCancel(t.Context())
-	errc := make(chan error, 1)
-	go func() {
-		errc <- RunTraffic(ctx, TrafficConfig{Rate: 200, Users: 5, BaseURL: fe.URL}, nil, nil)
-	}()
-	eventually(t, "generated traffic", func() error {
-		var n float64
-		for _, endpoint := range []string{"/", "/user/{id}", "/product/{id}"} {
-			n += fe.tel.CounterValue(t, "frontend_requests_total", prometheus.Labels{"method": "GET", "endpoint": endpoint, "status": "200"})
-		}
-		if n < 40 {
-			return fmt.Errorf("%v successful requests so far", n)
-		}
-		return nil
-	})
-	cancel()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	roots := 0
-	for _, s := range fe.tel.Ended(t) {
-		switch s.Name {
-		case "frontend_home_request", "frontend_get_user", "frontend_get_product":
-			roots++
-			if s.Parent.IsValid() {
-				t.Errorf("%s has a parent %s: the generator must not start traces", s.Name, s.Parent.SpanID())
-			}
-		}
-	}
-	if roots == 0 {
-		t.Error("no frontend entry spans from generated traffic")
-	}
-	if v := fe.tel.CounterValue(t, "frontend_active_users", nil); v < 1 || v > 5 {
-		t.Errorf("frontend_active_users = %v with 5 simulated users, want 1..5", v)
 	}
 }
