@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -131,6 +132,8 @@ func (s *Service) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 		wg.Go(func() { st.Faults[i] = readFaults(ctx, src) })
 	}
 	recent := s.traffic.Recent()
+	// Newest first by the time each was sent (the ring keeps them as they were answered).
+	slices.SortStableFunc(recent, func(a, b traffic.Sent) int { return b.At.Compare(a.At) })
 	st.Recent = make([]RecentRequest, len(recent))
 	for i, sent := range recent {
 		st.Recent[i] = RecentRequest{Sent: sent}

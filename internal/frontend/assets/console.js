@@ -209,7 +209,7 @@
         el("td", {}, timeOfDay(r.at)),
         el("td", {}, r.path),
         el("td", {}, statusBadge(r)),
-        el("td", { className: "num" }, r.duration_ms.toFixed(1) + " ms"),
+        el("td", { className: "num" }, r.duration_ms < 1000 ? r.duration_ms.toFixed(1) + " ms" : (r.duration_ms / 1000).toFixed(2) + " s"),
         el("td", {}, trace)));
     }
   }
