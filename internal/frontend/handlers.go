@@ -33,8 +33,9 @@ type (
 	}
 )
 
-// serveUser answers GET /user/{id}. The id is judged here first, by the rule every service
-// applies (database.ParseID): a bad id is answered 400 without a backend call.
+// serveUser answers GET /user/{id}, as JSON or, for a browser, as a page. The id is judged
+// here first, by the rule every service applies (database.ParseID): a bad id is answered 400
+// without a backend call.
 func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Add("Vary", "Accept") // JSON, or a page for a browser
@@ -65,7 +66,8 @@ func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
 	telemetry.WriteJSON(w, http.StatusOK, userAnswer{UserResponse: resp, TraceID: traceID(ctx)})
 }
 
-// serveProduct answers GET /product/{id}: the product with its price after the pricing rules.
+// serveProduct answers GET /product/{id}: the product with its price after the pricing rules,
+// as JSON or as a page.
 func (s *Service) serveProduct(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Add("Vary", "Accept")

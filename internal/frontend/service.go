@@ -1,8 +1,9 @@
 // Package frontend is the pillars frontend service (:8001): the entry point of every trace.
-// It answers GET /, /user/{id} and /product/{id} by calling the backend, maps the backend's
-// failures to fitting 4xx/5xx answers, counts distinct active visitors, and hosts the traffic
-// generator (package traffic) that makes the whole system produce realistic telemetry on its
-// own, steered through /admin/traffic.
+// It answers GET /, /user/{id} and /product/{id} by calling the backend (JSON, or a page for a
+// browser), maps the backend's failures to fitting 4xx/5xx answers, counts distinct active
+// visitors, and hosts the traffic generator (package traffic) that makes the whole system
+// produce realistic telemetry on its own, steered through /admin/traffic, the scenario runner,
+// and the console at /console.
 package frontend
 
 import (
