@@ -42,6 +42,35 @@ type faultsSource struct {
 	service string
 	read    func(context.Context) ([]byte, error)
 	clear   func(context.Context) error
+	// remote services are read through their admin API only when their metrics say a knob
+	// is on, and then at most every faultsRefresh while the same knobs stay on: an open
+	// console must not fill the other services' traces and request metrics with its reads.
+	remote bool
+	cache  *faultsCache
+}
+
+// faultsRefresh is how long a remote service's knob values are shown without reading them
+// again, while the knobs that are on stay the same.
+const faultsRefresh = 15 * time.Second
+
+// faultsCache is the last admin read of a remote service's faults.
+type faultsCache struct {
+	mu     sync.Mutex
+	knobs  []string // on at the time, by the metrics
+	active []faults.Setting
+	at     time.Time
+}
+
+func (c *faultsCache) get(knobs []string, now time.Time) ([]faults.Setting, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.active, c.active != nil && slices.Equal(c.knobs, knobs) && now.Sub(c.at) < faultsRefresh
+}
+
+func (c *faultsCache) put(knobs []string, active []faults.Setting, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.knobs, c.active, c.at = knobs, active, now
 }
 
 // consoleTimeout bounds the calls to the other services for one answer of the console.
@@ -73,7 +102,9 @@ func (s *Service) newConsole(cfg Config) *console {
 				var doc json.RawMessage
 				return doc, admin.Do(ctx, http.MethodGet, "/admin/faults", nil, &doc)
 			},
-			clear: func(ctx context.Context) error { return admin.Replace(ctx, map[string]any{}) },
+			clear:  func(ctx context.Context) error { return admin.Replace(ctx, map[string]any{}) },
+			remote: true,
+			cache:  &faultsCache{},
 		})
 		targets = append(targets, figuresTarget{svc.name, admin.URL() + "/metrics"})
 	}
@@ -125,11 +156,12 @@ func (s *Service) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 		sc := s.runner.Status()
 		st.Scenario = &sc
 	}
+	now := time.Now()
+	st.Figures = s.console.figures.figures(ctx, now)
 	var wg sync.WaitGroup
-	wg.Go(func() { st.Figures = s.console.figures.figures(ctx, time.Now()) })
 	st.Faults = make([]ServiceFaults, len(s.console.faults))
 	for i, src := range s.console.faults {
-		wg.Go(func() { st.Faults[i] = readFaults(ctx, src) })
+		wg.Go(func() { st.Faults[i] = s.console.readFaults(ctx, src, now) })
 	}
 	recent := s.traffic.Recent()
 	// Newest first by the time each was sent (the ring keeps them as they were answered).
@@ -147,14 +179,33 @@ func (s *Service) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 	telemetry.WriteJSON(w, http.StatusOK, st)
 }
 
-func readFaults(ctx context.Context, src faultsSource) ServiceFaults {
+// readFaults reads the knobs that are on in one service. A remote service whose scrape just
+// said which knobs are on is read through its admin API only for their values.
+func (c *console) readFaults(ctx context.Context, src faultsSource, now time.Time) ServiceFaults {
 	out := ServiceFaults{Service: src.service, Active: []faults.Setting{}}
+	var knobs []string
+	if src.remote {
+		var known bool
+		if knobs, known = c.figures.activeKnobs(src.service); known {
+			if len(knobs) == 0 {
+				return out
+			}
+			if active, ok := src.cache.get(knobs, now); ok {
+				out.Active = active
+				return out
+			}
+		}
+	}
 	doc, err := src.read(ctx)
 	if err == nil {
 		out.Active, err = faults.Active(src.service, doc)
 	}
 	if err != nil {
 		out.Error = err.Error()
+		return out
+	}
+	if src.remote && knobs != nil {
+		src.cache.put(knobs, out.Active, now)
 	}
 	return out
 }
@@ -175,6 +226,12 @@ func (s *Service) serveClearFaults(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), consoleTimeout)
 	defer cancel()
 	errs := make([]error, len(s.console.faults))
+	// The next state reads every service again, whatever the metrics said before.
+	for _, src := range s.console.faults {
+		if src.cache != nil {
+			src.cache.put(nil, nil, time.Time{})
+		}
+	}
 	var wg sync.WaitGroup
 	for i, src := range s.console.faults {
 		wg.Go(func() { errs[i] = src.clear(ctx) })

@@ -106,6 +106,38 @@ func TestConsoleStateReadsEveryService(t *testing.T) {
 	}
 }
 
+// An open console reads the other services' faults through their admin APIs only when their
+// metrics say a knob is on, and then once while the same knobs stay on: its polling must not
+// fill their traces and request metrics.
+func TestConsoleReadsOtherServicesFaultsOnlyWhenOn(t *testing.T) {
+	rs := startRealServices(t, "")
+	fe := newTestFrontend(t, rs.backendURL, Config{DatabaseURL: rs.databaseURL})
+	reads := func() (int64, int64) { return rs.faultReads["backend"].Load(), rs.faultReads["database"].Load() }
+	for range 3 {
+		consoleState(t, fe.URL, "")
+	}
+	if b, d := reads(); b != 0 || d != 0 {
+		t.Errorf("with no fault on, the console read the faults of the backend %d times, of the database %d times", b, d)
+	}
+	if status, body := adminCall(t, http.MethodPut, rs.databaseURL+"/admin/faults", "", "application/json", `{"latency":"40ms"}`); status != http.StatusOK {
+		t.Fatalf("PUT faults: %d %s", status, body)
+	}
+	telemetrytest.Eventually(t, 10*time.Second, "the database's latency in the console", func() bool {
+		for _, f := range consoleState(t, fe.URL, "").Faults {
+			if f.Service == "database" && len(f.Active) == 1 && f.Active[0] == (faults.Setting{Knob: "latency", Value: "40ms"}) {
+				return true
+			}
+		}
+		return false
+	})
+	for range 3 {
+		consoleState(t, fe.URL, "")
+	}
+	if b, d := reads(); b != 0 || d != 1 {
+		t.Errorf("with the database's latency on, the console read the faults of the backend %d times, of the database %d times; want 0 and 1", b, d)
+	}
+}
+
 // Clearing the faults turns off every service's, through the same admin APIs; a request that
 // is not JSON (what a cross-site form sends) changes nothing.
 func TestConsoleClearsEveryServicesFaults(t *testing.T) {

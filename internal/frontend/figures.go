@@ -52,6 +52,9 @@ type figuresSample struct {
 	requests float64
 	errors   float64 // answered 5xx
 	buckets  []bucketCount
+	// knobs are the fault knobs pillars_faults_active says are on, sorted; nil when the
+	// service exports no such gauge.
+	knobs []string
 }
 
 // bucketCount is a cumulative histogram bucket; the last one's bound is +Inf.
@@ -91,6 +94,18 @@ func (f *liveFigures) figures(ctx context.Context, now time.Time) []ServiceFigur
 		out = append(out, fig)
 	}
 	return out
+}
+
+// activeKnobs returns the fault knobs that were on in service at its last scrape; ok is false
+// when that scrape failed or the service exports no pillars_faults_active.
+func (f *liveFigures) activeKnobs(service string) (knobs []string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	samples := f.samples[service]
+	if f.errs[service] != "" || len(samples) == 0 || samples[len(samples)-1].knobs == nil {
+		return nil, false
+	}
+	return samples[len(samples)-1].knobs, true
 }
 
 // scrapeAll scrapes every service at once, keeping what each answered. The caller holds mu.
@@ -197,6 +212,15 @@ func parseFigures(service string, body io.Reader) (figuresSample, error) {
 		s.buckets = append(s.buckets, bucketCount{le, c})
 	}
 	slices.SortFunc(s.buckets, func(a, b bucketCount) int { return cmpFloat(a.le, b.le) })
+	if active := families["pillars_faults_active"]; active != nil {
+		s.knobs = []string{}
+		for _, m := range active.GetMetric() {
+			if m.GetGauge().GetValue() == 1 {
+				s.knobs = append(s.knobs, label(m, "knob"))
+			}
+		}
+		slices.Sort(s.knobs)
+	}
 	return s, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,18 @@ import (
 // front of.
 type realServices struct {
 	backendURL, databaseURL string
+	// faultReads counts the GET /admin/faults each service answered.
+	faultReads map[string]*atomic.Int64
+}
+
+// countFaultReads counts the GET /admin/faults that reach h.
+func countFaultReads(h http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/admin/faults" {
+			n.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // startRealServices starts them; a token protects their admin endpoints.
@@ -32,16 +45,18 @@ func startRealServices(t *testing.T, token string) realServices {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbSrv := httptest.NewServer(db.Handler())
+	rs := realServices{faultReads: map[string]*atomic.Int64{"backend": {}, "database": {}}}
+	dbSrv := httptest.NewServer(countFaultReads(db.Handler(), rs.faultReads["database"]))
 	t.Cleanup(func() { dbSrv.Close(); _ = db.Close() })
 	be, err := backend.New(context.Background(), backend.Config{DatabaseURL: dbSrv.URL, RequestFaults: true, Admin: admin},
 		telemetrytest.New(t, "backend").Telemetry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	beSrv := httptest.NewServer(be.Handler())
+	beSrv := httptest.NewServer(countFaultReads(be.Handler(), rs.faultReads["backend"]))
 	t.Cleanup(func() { beSrv.Close(); _ = be.Close() })
-	return realServices{backendURL: beSrv.URL, databaseURL: dbSrv.URL}
+	rs.backendURL, rs.databaseURL = beSrv.URL, dbSrv.URL
+	return rs
 }
 
 // The figures of each real service are computed from two scrapes of its /metrics: the
