@@ -181,13 +181,15 @@ func adminJSON(t *testing.T, method, url, token string, out any) {
 
 // recentRow is one row of the console's table of the traffic's last requests.
 type recentRow struct {
-	Path string `json:"path"`
-	Href string `json:"href"`
-	ID   string `json:"id"`
+	Path   string `json:"path"`
+	Status string `json:"status"`
+	Href   string `json:"href"`
+	ID     string `json:"id"`
 }
 
 const recentRows = `[...document.querySelectorAll("#recent tbody tr")].map(tr => ({
 	path: tr.cells[1] ? tr.cells[1].textContent : "",
+	status: tr.cells[2] ? tr.cells[2].textContent : "",
 	href: tr.querySelector("a.trace-link") ? tr.querySelector("a.trace-link").getAttribute("href") : "",
 	id: tr.querySelector("a.trace-link") ? tr.querySelector("a.trace-link").textContent : ""}))`
 
@@ -236,14 +238,14 @@ func TestBrowserConsole(t *testing.T) {
 		if r.ID == "" || r.Href != strings.ReplaceAll(exploreTemplate, "{trace_id}", r.ID) {
 			t.Errorf("request %s links %q for trace %q, want the template with its trace id", r.Path, r.Href, r.ID)
 		}
-		if user == nil && strings.HasPrefix(r.Path, "/user/") {
+		if user == nil && strings.HasPrefix(r.Path, "/user/") && r.Status == "200" {
 			user = &rows[i]
 		}
 	}
 	if user == nil {
-		t.Fatalf("no user page among the traffic's requests: %+v", rows)
+		t.Fatalf("no user page answered 200 among the traffic's requests: %+v", rows)
 	}
-	s.trace(user.ID, "frontend_get_user", "database_get_user") // the link names the real trace of that request
+	s.trace(user.ID, "frontend_get_user", "backend_get_user") // the link names the real trace of that request
 
 	// The live figures come from the services' metrics, and show the slow database.
 	b.do(t, 40*time.Second, "live figures of the slow database",
