@@ -216,8 +216,18 @@
 
   // ---- the loop and the controls ------------------------------------------------------
 
+  // refresh reads the state and draws it, then again in refreshMs. A refresh asked for while
+  // one is under way (a click during a poll) runs right after it, so that one loop goes on.
+  let refreshing = false;
+  let again = false;
   async function refresh() {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = true;
     clearTimeout(timer);
+    let next = true;
     try {
       if (library === null) {
         library = await api("GET", "/admin/scenarios").catch((e) => {
@@ -238,11 +248,19 @@
     } catch (e) {
       if (e instanceof NeedsToken) {
         askForToken(e.message);
-        return; // no polling until there is a token
+        next = false; // no polling until there is a token
+      } else {
+        say("Could not read the state: " + e.message, "error");
       }
-      say("Could not read the state: " + e.message, "error");
+    } finally {
+      refreshing = false;
     }
-    timer = setTimeout(refresh, refreshMs);
+    if (again) {
+      again = false;
+      refresh();
+    } else if (next) {
+      timer = setTimeout(refresh, refreshMs);
+    }
   }
 
   function askForToken(why) {
