@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -352,6 +353,27 @@ func TestBrowserConsoleAsksForTheToken(t *testing.T) {
 	if got := value(t, b, "the stored token", chromedp.Evaluate[string](`sessionStorage.getItem("pillars-admin-token")`)); got != token {
 		t.Errorf("session storage holds %q", got)
 	}
+	// A blind scenario, with the token: unnamed until revealed, then named as the API names it.
+	b.do(t, 20*time.Second, "a blind scenario, revealed",
+		chromedp.Click(chromedp.ID("scenario-blind")),
+		until(`(document.getElementById("scenario-active") || {}).textContent === "hidden"`),
+		chromedp.Click(chromedp.ID("scenario-reveal")),
+		until(`document.getElementById("message").textContent.startsWith("It is ")`),
+	)
+	var revealed struct {
+		Scenario string `json:"scenario"`
+		Active   bool   `json:"active"`
+	}
+	adminJSON(t, http.MethodGet, fe+"/admin/scenario/reveal", token, &revealed)
+	if msg := value(t, b, "the message", chromedp.Text(chromedp.ID("message"))); !revealed.Active || !strings.HasPrefix(msg, "It is "+revealed.Scenario+":") {
+		t.Errorf("the page says %q, the API reveals %+v", msg, revealed)
+	}
+	b.do(t, 20*time.Second, "the blind scenario stopped",
+		until(`(document.getElementById("scenario-active") || {}).textContent === `+strconv.Quote(revealed.Scenario)),
+		chromedp.Click(chromedp.ID("scenario-stop")),
+		until(`document.getElementById("scenario-none") !== null`),
+	)
+
 	// The calls refused before the token was given are the browser's 401 log entries.
 	if p := b.problemsBut("status of 401"); len(p) > 0 {
 		t.Errorf("the console reported errors:\n%s", strings.Join(p, "\n"))

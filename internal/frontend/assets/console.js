@@ -111,6 +111,7 @@
       if (sc.scenario) p.append(el("span", { className: "muted" }, `last: ${sc.scenario} (${sc.outcome})`));
       box.append(p);
     }
+    $("scenario-reveal").hidden = !(sc.blind && sc.scenario === "hidden");
     $("scenario-stop").disabled = !sc.active;
     $("scenario-blind").disabled = sc.active;
     for (const b of document.querySelectorAll("#scenario-list button")) b.disabled = sc.active;
@@ -270,12 +271,13 @@
     $("token-input").focus();
   }
 
-  // control runs one action, says how it went and refreshes at once.
+  // control runs one action, says how it went (done: a message, or one made from the answer)
+  // and refreshes at once.
   async function control(doing, action, done) {
     say(doing);
     try {
-      await action();
-      say(done || "Done.", "ok");
+      const answer = await action();
+      say(typeof done === "function" ? done(answer) : done || "Done.", "ok");
     } catch (e) {
       if (e instanceof NeedsToken) return askForToken(e.message);
       say(e.message, "error");
@@ -307,6 +309,8 @@
       control("Stopping the scenario…", () => api("DELETE", "/admin/scenario"), "Stopped: every fault off, the traffic as it was."));
     $("scenario-blind").addEventListener("click", () =>
       control("Starting a blind scenario…", () => api("PUT", "/admin/scenario", { blind: true }), "A blind scenario runs: find out what it is."));
+    $("scenario-reveal").addEventListener("click", () =>
+      control("Revealing…", () => api("GET", "/admin/scenario/reveal"), (r) => `It is ${r.scenario}: ${r.title}.`));
     $("traffic-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       control("Changing the traffic…", async () => {
