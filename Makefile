@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Backends for the local stack are built once into this folder (git-ignored).
 export PILLARS_TOOLS ?= $(CURDIR)/.tools
 
-.PHONY: build run up up-otlp down tools test unit e2e deploy-check chart-check chart-files compose-up compose-down bench bench-inprocess bench-check dashboards slo fmt vet
+.PHONY: build run up up-otlp down tools test unit browser screenshot e2e deploy-check chart-check chart-files compose-up compose-down bench bench-inprocess bench-check dashboards slo fmt vet
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/pillars
@@ -30,15 +30,25 @@ tools:
 
 # The whole proof: unit and in-process contract tests with the race detector (on SQLite and
 # on a real PostgreSQL the tests start themselves: PostgreSQL's server must be installed),
-# the deploy/ and chart checks, the benchmark harness's own tests, then the end-to-end suite
-# against real backends.
-test: vet unit deploy-check chart-check bench-check e2e
+# the pages in a real headless Chromium, the deploy/ and chart checks, the benchmark harness's
+# own tests, then the end-to-end suite against real backends.
+test: vet unit browser deploy-check chart-check bench-check e2e
 
 vet:
 	$(GO) vet ./...
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# The console and the pages of `pillars all`, driven in a real headless Chromium (Debian's
+# chromium, or $PILLARS_CHROMIUM): no console error, a click starts a scenario, the trace links.
+browser:
+	$(GO) vet -tags browser ./cmd/pillars/
+	$(GO) test -race -tags browser -count=1 -run '^TestBrowser' ./cmd/pillars/
+
+# The README's picture of the console, taken by the browser test with a scenario running.
+screenshot:
+	$(GO) test -tags browser -count=1 -run '^TestBrowserConsole$$' ./cmd/pillars/ -args -update-screenshot
 
 e2e: build tools
 	$(GO) test -race -tags e2e -count=1 -parallel 8 -timeout 30m ./e2e/...

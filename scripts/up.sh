@@ -198,6 +198,8 @@ pillars is up (traffic generator on, 2 requests/s). Logs of every process: .data
                every response has a 'traceresponse: 00-<trace id>-<span id>-01' header:
                  curl -si http://$FRONTEND_ADDR/user/42 | grep -i traceresponse
 
+  console      http://$FRONTEND_ADDR/console: scenarios, the traffic, every service's faults, live figures
+
   metrics      $prometheus_ui
                  curl -s 'http://$PROMETHEUS_ADDR/api/v1/query' --data-urlencode 'query=sum by (endpoint, status) (rate(frontend_requests_total[1m]))'
                  curl -s 'http://$PROMETHEUS_ADDR/api/v1/query_exemplars' --data-urlencode 'query=frontend_requests_total' -d start=\$(( \$(date +%s) - 300 )) -d end=\$(date +%s)

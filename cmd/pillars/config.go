@@ -162,6 +162,7 @@ type frontendOptions struct {
 	trafficUsers           int
 	continueIncomingTraces bool
 	databaseURL            string // the database's admin API, for scenarios
+	traceURLTemplate       string
 	scenarios              scenarioOptions
 }
 
@@ -188,6 +189,8 @@ func (o *frontendOptions) register(f *flags, defaultRate float64, standalone boo
 	f.String(&o.faults, "frontend-faults", "", `frontend faults at start, as PUT /admin/faults takes them, e.g. {"retries":2}`)
 	f.Bool(&o.continueIncomingTraces, "continue-incoming-traces", false,
 		"continue callers' W3C trace context instead of starting a new trace linked to it (for a frontend behind your own traced proxy)")
+	f.String(&o.traceURLTemplate, "trace-url-template", "",
+		"link the trace id on the pages and in the console to a trace viewer: an http(s) URL with {trace_id} where the id goes (without one, the pages show the pillars trace command)")
 	f.String(&o.scenarios.dir, "scenarios", "", "folder of scenario files (*.yaml) to offer instead of the built-in library")
 	f.String(&o.scenarios.start, "scenario", "", "scenario to start at once, by name (see 'pillars scenario list')")
 	f.Duration(&o.scenarios.chaos, "chaos", 0, "chaos mode: start a random scenario at this interval while none runs, e.g. 30m; 0 is off")

@@ -298,6 +298,9 @@ func (o *frontendOptions) config(a access) (frontend.Config, error) {
 	if err != nil {
 		return frontend.Config{}, usageError{fmt.Errorf("--frontend-faults: %w", err)}
 	}
+	if err := frontend.CheckTraceURLTemplate(o.traceURLTemplate); err != nil {
+		return frontend.Config{}, usageError{fmt.Errorf("--trace-url-template: %w", err)}
+	}
 	lib, err := loadScenarios(o.scenarios.dir)
 	if err != nil {
 		return frontend.Config{}, usageError{err}
@@ -324,6 +327,7 @@ func (o *frontendOptions) config(a access) (frontend.Config, error) {
 		Scenario:               o.scenarios.start,
 		Chaos:                  o.scenarios.chaos,
 		ChaosBlind:             o.scenarios.chaosBlind,
+		TraceURLTemplate:       o.traceURLTemplate,
 	}, nil
 }
 

@@ -266,12 +266,21 @@ func (c *catalog) active(v reflect.Value) []string {
 // span attributes.
 func (c *catalog) describe(v reflect.Value) string {
 	var parts []string
-	for _, k := range c.knobs {
-		if f := v.Elem().FieldByIndex(k.index); !f.IsZero() {
-			parts = append(parts, k.Name+"="+textOf(k, f))
-		}
+	for _, s := range c.settings(v) {
+		parts = append(parts, s.Knob+"="+s.Value)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// settings lists the knobs set in the struct v points at, in the catalog's order.
+func (c *catalog) settings(v reflect.Value) []Setting {
+	out := []Setting{}
+	for _, k := range c.knobs {
+		if f := v.Elem().FieldByIndex(k.index); !f.IsZero() {
+			out = append(out, Setting{Knob: k.Name, Value: textOf(k, f)})
+		}
+	}
+	return out
 }
 
 // textOf writes a knob's value in the form setText reads.

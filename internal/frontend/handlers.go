@@ -33,10 +33,12 @@ type (
 	}
 )
 
-// serveUser answers GET /user/{id}. The id is judged here first, by the rule every service
-// applies (database.ParseID): a bad id is answered 400 without a backend call.
+// serveUser answers GET /user/{id}, as JSON or, for a browser, as a page. The id is judged
+// here first, by the rule every service applies (database.ParseID): a bad id is answered 400
+// without a backend call.
 func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	w.Header().Add("Vary", "Accept") // JSON, or a page for a browser
 	raw := r.PathValue("id")
 	id, err := database.ParseID("user", raw)
 	if err != nil {
@@ -57,12 +59,18 @@ func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "User "+idText+" fetch completed", idAttr, slog.String("cache", resp.Cache))
+	if prefersHTML(r.Header.Get("Accept")) {
+		s.userPage(w, r, resp)
+		return
+	}
 	telemetry.WriteJSON(w, http.StatusOK, userAnswer{UserResponse: resp, TraceID: traceID(ctx)})
 }
 
-// serveProduct answers GET /product/{id}: the product with its price after the pricing rules.
+// serveProduct answers GET /product/{id}: the product with its price after the pricing rules,
+// as JSON or as a page.
 func (s *Service) serveProduct(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	w.Header().Add("Vary", "Accept")
 	raw := r.PathValue("id")
 	id, err := database.ParseID("product", raw)
 	if err != nil {
@@ -84,6 +92,10 @@ func (s *Service) serveProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Product "+idText+" fetch completed", idAttr,
 		slog.String("cache", resp.Cache), slog.Int64("final_price_cents", resp.Pricing.FinalPriceCents))
+	if prefersHTML(r.Header.Get("Accept")) {
+		s.productPage(w, r, resp)
+		return
+	}
 	telemetry.WriteJSON(w, http.StatusOK, productAnswer{ProductResponse: resp, TraceID: traceID(ctx)})
 }
 

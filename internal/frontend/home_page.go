@@ -1,9 +1,6 @@
 package frontend
 
 import (
-	"bytes"
-	"errors"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,56 +8,6 @@ import (
 	"github.com/pillars-o11y/pillars/internal/backend"
 	"github.com/pillars-o11y/pillars/internal/database"
 )
-
-// homeTemplate is the page a browser gets for GET /: a few links into the system and the id of
-// the trace that rendered it, so that a click can be followed into the trace store.
-const homeTemplate = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>pillars</title>
-<style>
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-h1 { margin-bottom: 0; }
-.lead { color: #555; margin-top: .25rem; }
-code { background: #f2f2f2; padding: .1rem .3rem; border-radius: 3px; }
-.columns { display: flex; gap: 3rem; flex-wrap: wrap; }
-ul { padding-left: 1.2rem; }
-footer { margin-top: 2rem; font-size: .9rem; color: #666; }
-</style>
-</head>
-<body>
-<h1>pillars</h1>
-<p class="lead">Three services, one trace per request: metrics, logs and traces linked by trace id.</p>
-<p>This page's trace: <code id="trace-id">{{.TraceID}}</code> (backend cache: {{.Cache}})</p>
-<div class="columns">
-<section>
-<h2>Users</h2>
-<ul>
-{{- range .Users}}
-<li><a href="/user/{{.}}">User {{.}}</a></li>
-{{- end}}
-</ul>
-</section>
-<section>
-<h2>Products</h2>
-<ul>
-{{- range .Products}}
-<li><a href="/product/{{.ID}}">{{.Name}}</a></li>
-{{- end}}
-</ul>
-</section>
-</div>
-<p>Each link answers JSON with its own <code>trace_id</code> and a <code>traceresponse</code> header.</p>
-<footer><a href="/metrics">metrics</a> · <a href="/health">health</a></footer>
-</body>
-</html>
-`
-
-func parseHomeTemplate() (*template.Template, error) {
-	return template.New("home").Parse(homeTemplate)
-}
 
 type productLink struct {
 	ID   int64
@@ -89,17 +36,15 @@ func newHomeLinks(maxUserID, maxProductID int64) homeLinks {
 }
 
 type homeView struct {
-	TraceID  string
 	Cache    string
 	Users    []int64
 	Products []productLink
 }
 
-// renderHome writes the HTML page. It renders into a buffer first so that a template failure
-// is a clean 500, not half a page.
+// renderHome writes the HTML page: a few links into the system and the id of the trace that
+// rendered it, so that a click can be followed into the trace store.
 func (s *Service) renderHome(w http.ResponseWriter, r *http.Request, data backend.DataResponse) {
 	view := homeView{
-		TraceID:  traceID(r.Context()),
 		Cache:    data.Cache,
 		Users:    s.homeLinks.users,
 		Products: topProductLinks(data.TopProducts, s.cfg.MaxProductID),
@@ -107,15 +52,7 @@ func (s *Service) renderHome(w http.ResponseWriter, r *http.Request, data backen
 	if len(view.Products) == 0 {
 		view.Products = s.homeLinks.products
 	}
-	var buf bytes.Buffer
-	if err := s.home.Execute(&buf, view); err != nil {
-		s.metrics.countError(r.Context(), errInternal)
-		s.tel.WriteError(w, r, http.StatusInternalServerError, errors.New("rendering the home page: "+err.Error()))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	s.renderPage(w, r, "home", "Home", view)
 }
 
 // topProductLinks links the backend's top products that lie inside the seeded range.

@@ -49,6 +49,7 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	if s.runner != nil {
 		s.runner.Routes(mux, s.tel, s.guard)
 	}
+	s.consoleRoutes(mux)
 	s.health.Register(mux)
 	s.guard.Profiles(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())

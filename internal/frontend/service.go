@@ -1,15 +1,15 @@
 // Package frontend is the pillars frontend service (:8001): the entry point of every trace.
-// It answers GET /, /user/{id} and /product/{id} by calling the backend, maps the backend's
-// failures to fitting 4xx/5xx answers, counts distinct active visitors, and hosts the traffic
-// generator (package traffic) that makes the whole system produce realistic telemetry on its
-// own, steered through /admin/traffic.
+// It answers GET /, /user/{id} and /product/{id} by calling the backend (JSON, or a page for a
+// browser), maps the backend's failures to fitting 4xx/5xx answers, counts distinct active
+// visitors, and hosts the traffic generator (package traffic) that makes the whole system
+// produce realistic telemetry on its own, steered through /admin/traffic, the scenario runner,
+// and the console at /console.
 package frontend
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"sync"
 	"time"
@@ -68,6 +68,11 @@ type Config struct {
 	// runs them blind.
 	Chaos      time.Duration
 	ChaosBlind bool
+
+	// TraceURLTemplate links the trace id on every page to a trace viewer: an http(s) URL
+	// with {trace_id} where the id goes. Without one the pages show the command that prints
+	// the trace.
+	TraceURLTemplate string
 }
 
 // Defaults of Config, the seeded id ranges of the contract among them.
@@ -108,8 +113,10 @@ type Service struct {
 	metrics   *metrics
 	visitors  *visitorTracker
 	health    *telemetry.Health
-	home      *template.Template
+	pages     pages
+	links     traceLinks
 	homeLinks homeLinks
+	console   *console
 
 	handler func() http.Handler
 
@@ -131,7 +138,10 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 		return nil, errors.New("frontend: telemetry and the backend's URL are required")
 	}
 	cfg = cfg.withDefaults()
-	home, err := parseHomeTemplate()
+	if err := CheckTraceURLTemplate(cfg.TraceURLTemplate); err != nil {
+		return nil, fmt.Errorf("frontend: %w", err)
+	}
+	pages, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +160,8 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 		faults:    sw,
 		guard:     tel.Guard(cfg.Admin),
 		visitors:  newVisitorTracker(cfg.ActiveWindow, cfg.MaxVisitors),
-		home:      home,
+		pages:     pages,
+		links:     traceLinks{template: cfg.TraceURLTemplate},
 		homeLinks: newHomeLinks(cfg.MaxUserID, cfg.MaxProductID),
 		// Health checks use a plain client: probing the backend every few seconds must not
 		// fill the trace store.
@@ -180,6 +191,7 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 			return nil, fmt.Errorf("frontend: %w", err)
 		}
 	}
+	s.console = s.newConsole(cfg)
 	s.handler = sync.OnceValue(s.routes)
 	pctx, cancel := context.WithCancel(ctx)
 	s.stopPruner = cancel

@@ -78,6 +78,7 @@ type Generator struct {
 	inFlight atomic.Int64
 	counts   outcomeCounts
 	metrics  *metrics
+	recent   recentRing
 }
 
 // plan is settings in effect since a time, and what comes back after a temporary change.
@@ -342,20 +343,18 @@ func (g *Generator) send(ctx context.Context, user *http.Client, path, accept st
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", userAgent)
+	start := time.Now()
 	resp, err := user.Do(req)
 	if err != nil {
 		g.log.DebugContext(ctx, "Traffic request failed", "path", path, "error", err.Error())
+		g.recent.add(sent(start, path, nil, outcomeFailed))
 		return outcomeFailed
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
-	switch {
-	case resp.StatusCode < 400:
-		return outcomeOK
-	case resp.StatusCode < 500:
-		return outcomeClientError
-	}
-	return outcomeServerError
+	o := outcomeOf(resp.StatusCode)
+	g.recent.add(sent(start, path, resp, o))
+	return o
 }
 
 // simulatedUser is one visitor: a client sharing the generator's transport (one connection
