@@ -6,7 +6,7 @@ import "github.com/grafana/grafana-foundation-sdk/go/dashboard"
 // its transactions, connection pool and tables.
 func Database() *dashboard.DashboardBuilder {
 	d := base("pillars-database", "Pillars database",
-		"The storage service over SQLite: GET /db/user/{id}, /db/product/{id}, /db/query. Faults can be injected with PUT /admin/faults.",
+		"The storage service over SQLite or PostgreSQL: GET /db/user/{id}, /db/product/{id}, /db/query. Faults can be injected with PUT /admin/faults.",
 		"database")
 
 	d.WithRow(row("Queries")).
