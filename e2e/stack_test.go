@@ -9,12 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -441,25 +444,54 @@ func (p *proc) kill() {
 	}
 }
 
-// freePorts reserves n distinct free ports on 127.0.0.1. They are released before the
-// processes bind them; a collision in between is possible but unlikely.
+// freePorts hands out n distinct free ports on 127.0.0.1 for processes to bind. Ports that
+// the kernel picks for ":0" are a poor choice when several stacks start at once: a port
+// released for a process to take can be picked again by the next ":0" listener or taken as the
+// source port of any outgoing connection before that process binds it. So the ports come from
+// below the kernel's ephemeral range, where neither happens, handed out once per test process,
+// each checked free by binding it.
 func freePorts(n int) ([]int, error) {
+	portPool.Lock()
+	defer portPool.Unlock()
+	if portPool.next == 0 {
+		low := ephemeralLow()
+		// Below the ephemeral range, and a random start so that runs close in time do not
+		// reuse each other's ports while the old ones linger.
+		portPool.next, portPool.end = 10000+rand.IntN(low-16000), low
+	}
 	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
+	for len(ports) < n {
+		if portPool.next >= portPool.end {
+			return nil, fmt.Errorf("no free ports left below %d", portPool.end)
 		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		p := portPool.next
+		portPool.next++
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {
-			return nil, err
+			continue // in use by something else on the machine
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		ports = append(ports, p)
 	}
 	return ports, nil
+}
+
+var portPool struct {
+	sync.Mutex
+	next, end int
+}
+
+// ephemeralLow is the first port of the kernel's range for ":0" and outgoing connections.
+func ephemeralLow() int {
+	low := 32768 // Linux's default
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil && v > 20000 {
+				low = v
+			}
+		}
+	}
+	return low
 }
 
 // with returns a copy of env with more variables.
