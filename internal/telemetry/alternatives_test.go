@@ -180,4 +180,3 @@ func BenchmarkAlternativeClient(b *testing.B) {
 		}
 	})
 }
-
