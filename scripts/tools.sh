@@ -30,7 +30,7 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false"
 PROMETHEUS_VERSION=v0.316.0       # the Go module version of Prometheus 3.16.0
 PNPM_VERSION=12.4.2               # builds Prometheus's UI (its own CI takes pnpm < 13)
 VICTORIALOGS_VERSION=v1.52.1
-JAEGER_VERSION=v1.76.0            # the Go module version of Jaeger v2.13.0
+JAEGER_VERSION=v1.75.0            # the Go module version of Jaeger v2.12.0 (v1.76.0 is served but not an approved release)
 OTELCOL_BUILDER_VERSION=v0.165.0  # tools/otelcol/builder-config.yaml pins the Collector's components
 OTELCOL_MANIFEST="$repo/tools/otelcol/builder-config.yaml"
 
@@ -265,7 +265,7 @@ build_jaeger() {
 		log "  jaeger $JAEGER_VERSION already installed"
 		return
 	fi
-	if from_path jaeger '"gitVersion":"v2.13.0"' version; then
+	if from_path jaeger '"gitVersion":"v2.12.0"' version; then
 		stamp jaeger "$JAEGER_VERSION"
 		return
 	fi
