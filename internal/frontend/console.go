@@ -132,6 +132,9 @@ type ConsoleState struct {
 	Recent   []RecentRequest   `json:"recent"`
 	// TraceLinks says whether trace ids link to a trace viewer (a template is configured).
 	TraceLinks bool `json:"trace_links"`
+	// Drill is set while a drill runs (labels off): the faults and the scenario are hidden,
+	// since the point of a drill is to find them from their symptoms.
+	Drill bool `json:"drill,omitempty"`
 }
 
 // ServiceFaults are the knobs that are on in one service; Error says why they are not known.
@@ -163,6 +166,10 @@ func (s *Service) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 	for i, src := range s.console.faults {
 		wg.Go(func() { st.Faults[i] = s.console.readFaults(ctx, src, now) })
 	}
+	wg.Wait()
+	if !s.faults.Labelled() {
+		st.Drill, st.Faults, st.Scenario = true, []ServiceFaults{}, nil
+	}
 	recent := s.traffic.Recent()
 	// Newest first by the time each was sent (the ring keeps them as they were answered).
 	slices.SortStableFunc(recent, func(a, b traffic.Sent) int { return b.At.Compare(a.At) })
@@ -174,7 +181,6 @@ func (s *Service) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 			st.Recent[i].TraceURL, st.Recent[i].TraceCommand = l.URL, l.Command
 		}
 	}
-	wg.Wait()
 	w.Header().Set("Cache-Control", "no-store")
 	telemetry.WriteJSON(w, http.StatusOK, st)
 }

@@ -30,7 +30,8 @@ func (s *Service) newRunner(cfg Config, own *faults.Switch[faults.Frontend]) (*s
 		Faults:   targets,
 		Traffic:  s.traffic,
 		Logger:   s.tel.Logger,
-		Registry: s.tel.Registry,
+		// pillars_scenario_active names every scenario: absent in a drill (labels off).
+		Registry: faults.LabelledRegisterer(s.tel.Registry, own.Labels()),
 	})
 	if err != nil {
 		return nil, err
