@@ -62,7 +62,7 @@ func ParseDiagnosis(r io.Reader) (Diagnosis, error) {
 func decodeError(err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &typ):
+	case errors.As(err, &typ) && typ.Field != "":
 		return &FieldError{Field: typ.Field, Msg: "want a " + typ.Type.String() + ", got a JSON " + typ.Value}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
