@@ -58,7 +58,9 @@ type Result struct {
 	Grade       *Grade     `json:"grade,omitempty"`
 	Void        bool       `json:"void,omitempty"`
 	VoidReason  string     `json:"void_reason,omitempty"`
-	At          time.Time  `json:"at"`
+	// Unanswered: the agent gave no answer within its budget (0 points).
+	Unanswered bool      `json:"unanswered,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 type store struct{ dir string }
