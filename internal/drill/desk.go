@@ -236,12 +236,15 @@ func (d *Desk) Stop(ctx context.Context) (Status, error) {
 }
 
 func resultOf(rec *record) Result {
-	res := Result{ID: rec.ID, Seed: rec.Episode.Seed, Family: rec.Episode.Family, Key: rec.Episode.Key, At: time.Now().UTC()}
+	res := Result{ID: rec.ID, Seed: rec.Episode.Seed, Family: rec.Episode.Family, Key: rec.Episode.Key, Started: rec.Started, At: time.Now().UTC()}
 	for _, x := range rec.Episode.Distractors {
 		res.Distractors = append(res.Distractors, x.Name)
 	}
 	return res
 }
+
+// Stores are where the desk reads the symptoms from.
+func (d *Desk) Stores() scenarios.Stores { return d.cfg.Stores }
 
 // Results are every stored result, oldest first.
 func (d *Desk) Results() ([]Result, error) { return d.store.results() }

@@ -153,7 +153,7 @@ func (d *Desk) lastOf(seed int64) (*record, error) {
 			ep := Generate(seed)
 			ep.Key = r.Key
 			res := r
-			return &record{ID: r.ID, Episode: ep, State: StateAnswered, Started: r.At.Add(-30 * time.Minute), Result: &res}, nil
+			return &record{ID: r.ID, Episode: ep, State: StateAnswered, Started: r.Started, Result: &res}, nil
 		}
 	}
 	return nil, fmt.Errorf("no episode of seed %d in the state directory", seed)

@@ -60,6 +60,7 @@ type Result struct {
 	VoidReason  string     `json:"void_reason,omitempty"`
 	// Unanswered: the agent gave no answer within its budget (0 points).
 	Unanswered bool      `json:"unanswered,omitempty"`
+	Started    time.Time `json:"started"`
 	At         time.Time `json:"at"`
 }
 
