@@ -76,7 +76,7 @@ func run(m *testing.M) int {
 	}
 	defer s.close()
 	stk = s
-	for _, opts := range []stackOptions{scenarioStackA, scenarioStackB, scenarioStackC, baselineStack} {
+	for _, opts := range []stackOptions{scenarioStackA, scenarioStackB, scenarioStackC, baselineStack, drillStack} {
 		if !runs(opts.usedBy) {
 			continue // go test -run without the tests that need it: save the machine five processes
 		}
