@@ -97,6 +97,8 @@ func (d *Desk) benchEpisode(ctx context.Context, cfg BenchConfig, seed int64) (R
 	if st.State == StateReady {
 		d.runAgent(ctx, cfg, st.ID)
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	rec, err := d.store.load()
 	if err != nil {
 		return Result{}, err

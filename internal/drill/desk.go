@@ -46,6 +46,9 @@ type Desk struct {
 	cfg   Config
 	store store
 	wg    sync.WaitGroup
+	// mu serialises the read-change-write of the state file within this process (the run,
+	// an answer, a stop): an answer is never overwritten by the run's own update.
+	mu sync.Mutex
 }
 
 // ErrNoEpisode: nothing was started yet.
@@ -128,8 +131,9 @@ func (d *Desk) Start(ctx context.Context, seed int64) (Status, error) {
 		return Status{}, err
 	}
 	d.cfg.Logger.Info("Drill episode started", "id", rec.ID)
+	st := statusOf(rec)
 	d.wg.Go(func() { d.run(context.WithoutCancel(ctx), rec) })
-	return statusOf(rec), nil
+	return st, nil
 }
 
 // Wait waits for the episodes this desk started to end.
@@ -181,6 +185,8 @@ func (d *Desk) Answer(ctx context.Context, body io.Reader) (AnswerResult, error)
 	if err != nil {
 		return AnswerResult{}, err
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	rec, err := d.store.load()
 	if err != nil {
 		return AnswerResult{}, err
@@ -221,6 +227,8 @@ func (d *Desk) Reveal(ctx context.Context) (Reveal, error) {
 
 // Stop abandons the running episode: faults cleared, labels on, nothing scored.
 func (d *Desk) Stop(ctx context.Context) (Status, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	rec, err := d.store.load()
 	if err != nil {
 		return Status{}, err

@@ -41,7 +41,7 @@ func (d *Desk) run(ctx context.Context, rec *record) {
 		d.cleanUp(ctx, rec)
 		return
 	}
-	if err := d.update(rec); err != nil {
+	if err := d.lockedUpdate(rec); err != nil {
 		return
 	}
 	d.cfg.Logger.Info("Drill episode ready", "id", rec.ID)
@@ -100,13 +100,24 @@ func missing(results []scenarios.Result) string {
 
 // void records the episode as void, with its reason, among the results (never scored).
 func (d *Desk) void(rec *record, reason string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cur, err := d.store.load(); err == nil && cur.ID == rec.ID && !cur.active() {
+		return // stopped meanwhile: nothing to void
+	}
 	rec.State, rec.VoidReason = StateVoid, reason
 	res := resultOf(rec)
 	res.Void, res.VoidReason = true, reason
 	rec.Result = &res
 	d.cfg.Logger.Warn("Drill episode void", "id", rec.ID, "reason", reason)
 	_ = d.store.appendResult(res)
-	_ = d.update(rec)
+	_ = d.store.save(rec)
+}
+
+func (d *Desk) lockedUpdate(rec *record) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.update(rec)
 }
 
 // update saves rec unless the state file moved on (answered or stopped by another process).
