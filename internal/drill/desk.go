@@ -157,6 +157,7 @@ type AnswerResult struct {
 
 // Reveal says what an episode was, after its answer.
 type Reveal struct {
+	Seed        int64    `json:"seed"`
 	Key         Key      `json:"key"`
 	Family      string   `json:"family"`
 	Magnitude   string   `json:"magnitude,omitempty"`
@@ -165,7 +166,7 @@ type Reveal struct {
 }
 
 func revealOf(ep Episode) Reveal {
-	r := Reveal{Key: ep.Key, Family: ep.Family, Magnitude: ep.Magnitude, Summary: ep.Describe()}
+	r := Reveal{Seed: ep.Seed, Key: ep.Key, Family: ep.Family, Magnitude: ep.Magnitude, Summary: ep.Describe()}
 	if r.Family == "" {
 		r.Family = NoIncident
 	}
