@@ -115,6 +115,9 @@ func (d *Desk) Start(ctx context.Context, seed int64) (Status, error) {
 	if cur, err := d.store.load(); err == nil && cur.active() {
 		return Status{}, ErrBusy
 	}
+	if err := d.noScenario(ctx); err != nil {
+		return Status{}, err
+	}
 	ep := Generate(seed)
 	rec := &record{ID: newID(), Episode: ep, Timescale: d.cfg.Timescale, State: StateStarting, Started: time.Now().UTC()}
 	if fe := d.cfg.Admin[Frontend]; fe != nil {
@@ -134,6 +137,22 @@ func (d *Desk) Start(ctx context.Context, seed int64) (Status, error) {
 	st := statusOf(rec)
 	d.wg.Go(func() { d.run(context.WithoutCancel(ctx), rec) })
 	return st, nil
+}
+
+// noScenario refuses a drill while the frontend runs a scenario: its faults would mix with the
+// episode's, and its status would name them.
+func (d *Desk) noScenario(ctx context.Context) error {
+	fe := d.cfg.Admin[Frontend]
+	if fe == nil {
+		return nil
+	}
+	var st struct {
+		Active bool `json:"active"`
+	}
+	if err := fe.Do(ctx, http.MethodGet, "/admin/scenario", nil, &st); err == nil && st.Active {
+		return errors.New("a scenario is running: stop it first (pillars scenario stop)")
+	}
+	return nil
 }
 
 // Wait waits for the episodes this desk started to end.
