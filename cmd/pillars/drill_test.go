@@ -111,6 +111,11 @@ func TestDrillModeNamesNoFault(t *testing.T) {
 				for w, where := range found {
 					t.Errorf("drill mode: %q found in %s", w, strings.Join(dedupe(where), ", "))
 				}
+				// The console, even with the token, hides the fault list during a drill.
+				_, state := rawGet(t, "http://"+s.frontend+"/admin/console/state", "drill-token")
+				if !strings.Contains(state, `"drill":true`) || strings.Contains(state, "missing_index") || strings.Contains(state, "cpu_burn") {
+					t.Errorf("console state during a drill: %.300s", state)
+				}
 				// The token still reads them: the drill itself must be able to clean up.
 				if _, body := rawGet(t, "http://"+s.database+"/admin/faults", "drill-token"); !strings.Contains(body, `"missing_index":true`) {
 					t.Errorf("with the token, the faults are not read: %s", body)

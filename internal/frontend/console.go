@@ -163,12 +163,11 @@ func (s *Service) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 	st.Figures = s.console.figures.figures(ctx, now)
 	var wg sync.WaitGroup
 	st.Faults = make([]ServiceFaults, len(s.console.faults))
-	for i, src := range s.console.faults {
-		wg.Go(func() { st.Faults[i] = s.console.readFaults(ctx, src, now) })
+	if st.Drill = !s.faults.Labelled(); st.Drill { // hidden while a drill runs: not even read
+		st.Faults, st.Scenario = []ServiceFaults{}, nil
 	}
-	wg.Wait()
-	if !s.faults.Labelled() {
-		st.Drill, st.Faults, st.Scenario = true, []ServiceFaults{}, nil
+	for i, src := range s.console.faults[:len(st.Faults)] {
+		wg.Go(func() { st.Faults[i] = s.console.readFaults(ctx, src, now) })
 	}
 	recent := s.traffic.Recent()
 	// Newest first by the time each was sent (the ring keeps them as they were answered).
@@ -181,6 +180,7 @@ func (s *Service) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 			st.Recent[i].TraceURL, st.Recent[i].TraceCommand = l.URL, l.Command
 		}
 	}
+	wg.Wait()
 	w.Header().Set("Cache-Control", "no-store")
 	telemetry.WriteJSON(w, http.StatusOK, st)
 }
