@@ -23,6 +23,10 @@ type Episode struct {
 	Fault []Step `json:"fault,omitempty"`
 	// Distractors are harmless changes, each at its own time.
 	Distractors []Distractor `json:"distractors,omitempty"`
+	// QuietFor is how long an episode without incident waits, after its (absent) fault's
+	// time, before it is ready: as long as symptoms take to show, so that the moment an
+	// episode becomes ready does not tell whether it has an incident.
+	QuietFor time.Duration `json:"quiet_for,omitempty"`
 	// Signature is how the incident shows: symptom items only (metrics), never a label.
 	Signature scenarios.Signature `json:"signature"`
 	// Key is the answer.
@@ -85,6 +89,9 @@ func Generate(seed int64) Episode {
 		if d, ok := drawDistractor(r, ep); ok {
 			ep.Distractors = append(ep.Distractors, d)
 		}
+	}
+	if !ep.Incident() { // drawn last: the draws above stay those of earlier versions
+		ep.QuietFor = time.Duration(30+r.IntN(61)) * time.Second
 	}
 	return ep
 }

@@ -36,7 +36,11 @@ func (d *Desk) run(ctx context.Context, rec *record) {
 	}
 	rec.Episode.Key.Start = faultStart
 	if !ep.Incident() {
-		rec.State, rec.Ready = StateReady, faultStart
+		if !d.sleepUntil(ctx, rec, time.Now().Add(d.scaled(ep.QuietFor))) {
+			d.cleanUp(ctx, rec)
+			return
+		}
+		rec.State, rec.Ready = StateReady, time.Now().UTC()
 	} else if !d.manifest(ctx, rec, faultStart) {
 		d.cleanUp(ctx, rec)
 		return
