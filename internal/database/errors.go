@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -64,6 +65,8 @@ func publicMessage(err error) string {
 		return he.Err.Error()
 	}
 	switch {
+	case errors.Is(err, errInjected) && faults.Unlabelled(err):
+		return "the query failed" // a drill: as a real failure reads
 	case errors.Is(err, errInjected):
 		return "the query failed on purpose (fault injection)"
 	case errors.Is(err, context.DeadlineExceeded):

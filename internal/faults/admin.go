@@ -38,15 +38,18 @@ func (s *Switch[T]) Routes(mux *http.ServeMux, tel *telemetry.Telemetry, guard *
 				tel.WriteError(w, r, status, errors.New("invalid faults: "+err.Error()))
 				return
 			}
-			desc := s.Describe(&v)
-			if desc == "" {
-				desc = "none"
+			if s.Labelled() { // a drill's change leaves no line that names it
+				desc := s.Describe(&v)
+				if desc == "" {
+					desc = "none"
+				}
+				tel.Logger.LogAttrs(r.Context(), slog.LevelInfo, "Fault injection updated",
+					slog.String("faults", desc), slog.String("method", r.Method))
 			}
-			tel.Logger.LogAttrs(r.Context(), slog.LevelInfo, "Fault injection updated",
-				slog.String("faults", desc), slog.String("method", r.Method))
 			telemetry.WriteJSON(w, http.StatusOK, v)
 		}))
 	}
+	s.labelRoutes(mux, tel, guard)
 	mux.Handle("PUT /admin/faults", change(func(s *Switch[T], r *http.Request) (T, error) { return s.Replace(r.Body) }))
 	mux.Handle("PATCH /admin/faults", change(func(s *Switch[T], r *http.Request) (T, error) { return s.Patch(r.Body) }))
 }

@@ -35,6 +35,7 @@ type Switch[T any] struct {
 	mu       sync.Mutex // serialises changes, so onChange sees them in order
 	onChange func(old, new T)
 	active   *prometheus.GaugeVec
+	labels   Labels // off in drill mode: see labels.go
 }
 
 // Option configures a Switch.
@@ -93,7 +94,7 @@ func NewSwitch[T any](tier string, initial T, onChange func(old, new T), opts ..
 		for _, k := range cat.knobs {
 			s.active.WithLabelValues(k.Name) // every knob exported at 0 from the start
 		}
-		if err := o.registry.Register(s.active); err != nil {
+		if err := o.registry.Register(labelledCollector{s.active, &s.labels}); err != nil {
 			return nil, err
 		}
 	}
