@@ -151,6 +151,7 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	for _, p := range t.tracing.providers() {
 		errs = append(errs, p.Shutdown(ctx))
 	}
+	t.tracing.retiring.Wait() // bounded: each retired provider's shutdown has its own timeout
 	if t.logs != nil {
 		errs = append(errs, t.logs.Shutdown(ctx))
 	}
