@@ -76,8 +76,8 @@ type tracing struct {
 
 	mu       sync.Mutex
 	provider *sdktrace.TracerProvider
-	retired  []*sdktrace.TracerProvider // replaced by a redeploy, still shutting down
-	retiring sync.WaitGroup             // the retired providers' shutdowns
+	retired  []*sdktrace.TracerProvider   // replaced by a redeploy, still shutting down
+	retiring sync.WaitGroup               // the retired providers' shutdowns
 	tracer   atomic.Pointer[trace.Tracer] // of the current provider
 }
 
