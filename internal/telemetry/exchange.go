@@ -17,6 +17,7 @@ import (
 type exchange struct {
 	route, spanName string
 	span            trace.SpanContext
+	ctx             context.Context // the handler's: the span and its request ids; nil for a request the span never reached
 
 	status   int   // the status the client was sent; 0 while nothing is written
 	written  int64 // response body bytes

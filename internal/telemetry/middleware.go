@@ -155,6 +155,7 @@ func (h *instrumented) serveTraced(w http.ResponseWriter, r *http.Request) {
 		span.SetAttributes(semconv.UserAgentOriginal(Excerpt(ua)))
 	}
 	r = r.WithContext(withRequestIDs(ctx, h.t.unmeasured))
+	ex.ctx = r.Context()
 	defer h.recoverPanic(w, r, span, ex)
 	if len(r.RequestURI) > maxURLBytes {
 		h.t.WriteError(w, r, http.StatusRequestURITooLong,
@@ -199,8 +200,8 @@ func (h *instrumented) measure(r *http.Request, ex *exchange, took time.Duration
 		return
 	}
 	ctx := r.Context()
-	if ex.span.IsValid() {
-		ctx = trace.ContextWithSpanContext(ctx, ex.span)
+	if ex.ctx != nil {
+		ctx = ex.ctx // the span's, with its exemplar labels made once
 	}
 	method, status := methodLabel(r.Method), ex.statusCode()
 	code := strconv.Itoa(status)
