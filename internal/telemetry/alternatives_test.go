@@ -167,6 +167,16 @@ func BenchmarkAlternativeClient(b *testing.B) {
 			}
 		}
 	})
+	b.Run("impl=pillars-handwritten", func(b *testing.B) {
+		c := newLegacyClient(benchTelemetry(b))
+		b.ReportAllocs()
+		for b.Loop() {
+			var v user
+			if err := c.GetJSON(context.Background(), "/api/user/{id}", srv.URL+"/api/user/123", &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("impl=otelhttp", func(b *testing.B) {
 		tel := benchTelemetry(b)
 		tr := http.DefaultTransport.(*http.Transport).Clone()

@@ -53,7 +53,7 @@ func (v View) alternatives(p func(string, ...any)) {
 	p("Measured in the same run, as Go benchmarks of one part on the same work (`go test -bench Alternative ./internal/telemetry`, three counts):")
 	p("the Loki push encoder against Loki's generated protobuf (`github.com/grafana/loki/pkg/push`) for a batch of 1000 lines;")
 	p("the server middleware as the services use it (otelhttp's span inside the seed's counter and histogram with exemplars, the standard duration and body-size histograms, panic recovery) against the hand-written middleware it replaced (span, counter and histogram) and against otelhttp's handler alone (span only: the seed's metrics are not otelhttp's);")
-	p("the client (CLIENT span ended when the answer is read, decode, validation) against otelhttp's transport with a JSON decode.")
+	p("the client as the services use it (otelhttp's transport, CLIENT span ended when the answer is read, decode, validation) against the hand-written client it replaced and against otelhttp's transport alone with a JSON decode.")
 	p("")
 	p("```")
 	p("%s", v.Run.Alternatives)
