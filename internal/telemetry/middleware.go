@@ -27,8 +27,8 @@ type SpanNames map[string]string
 const unmatched = "unmatched"
 
 // maxURLBytes bounds the request target (path and query). Past it the request is answered
-// 414 before any route runs, so that an oversized URL never reaches a handler, a log line or a
-// span. Go's server itself answers 431 when the request line and headers pass MaxHeaderBytes.
+// 414 before any route runs, so that an oversized URL never reaches a handler or a log line,
+// and a span only cut to its first bytes. Go's server itself answers 431 when the request line and headers pass MaxHeaderBytes.
 const maxURLBytes = 8 << 10
 
 // InstrumentOption changes how Instrument treats incoming requests.
