@@ -32,7 +32,8 @@ func newReadThrough[K comparable, V any](ttl time.Duration, size int, timeout ti
 }
 
 // cached looks key up in the cache, counting and logging the lookup: subject ("user 123")
-// names the key in the logs and id is its log attribute (empty when there is none).
+// names the key in the logs and id is its log attribute (empty when there is none). A request
+// that loads alone (see loadsAlone) does not read the cache: its lookup is a miss.
 //
 // A miss goes on with loadShared. The two are apart so that a hit, the hot path, does not
 // even build the closure that a load needs.
@@ -41,8 +42,8 @@ func cached[K comparable, V any](ctx context.Context, s *Service, rt *readThroug
 	start := time.Now()
 	var v V
 	ok := false
-	bypassed := s.faults.ForRequest(ctx).CacheOff
-	if !bypassed {
+	alone := s.loadsAlone(ctx)
+	if alone == "" {
 		v, ok = rt.cache.Get(key)
 	}
 	telemetry.Observe(ctx, s.metrics.cacheLookup, time.Since(start).Seconds())
@@ -52,19 +53,43 @@ func cached[K comparable, V any](ctx context.Context, s *Service, rt *readThroug
 		return v, true
 	}
 	s.metrics.cacheMiss.Inc()
-	if bypassed {
-		s.faults.Annotate(ctx, attribute.Bool("pillars.fault.cache_off", true))
+	if alone != "" {
+		s.faults.Annotate(ctx, attribute.Bool(alone, true))
 	}
 	s.tel.Logger.InfoContext(ctx, "Cache miss for "+subject, id, "cache", cacheMiss)
 	return v, false
 }
 
+// Why a request loads alone, as the span attribute that says so.
+const (
+	// The cache is off (the cache_off fault): every request makes its own load and nothing
+	// is kept, the stampede a cache normally prevents.
+	aloneCacheOff = "pillars.fault.cache_off"
+	// The request's own faults (X-Pillars-Fault) change its database call: the call is its
+	// own, so that its faults reach neither a load others wait for nor the cache they read,
+	// and it gets its faults whatever the others do.
+	aloneOwnFaults = "pillars.fault.own_load"
+)
+
+// loadsAlone says why the request in ctx must neither read the cache nor share a load nor
+// fill the cache: one of the alone* attributes, "" when it need not.
+func (s *Service) loadsAlone(ctx context.Context) string {
+	switch {
+	case s.faults.ForRequest(ctx).CacheOff:
+		return aloneCacheOff
+	case s.faults.OwnCallFaults(ctx):
+		return aloneOwnFaults
+	}
+	return ""
+}
+
 // loadShared loads key after a miss, sharing the load with every concurrent miss of the same
-// key, and caches a successful result. With the cache off (the cache_off fault) every request
-// makes its own load and nothing is kept: the stampede a cache normally prevents.
+// key, and caches a successful result. A request that loads alone (the cache off, or faults of
+// its own that change its database call) makes its own load, under its own context, and keeps
+// nothing.
 func loadShared[K comparable, V any](ctx context.Context, s *Service, rt *readThrough[K, V], key K,
 	load func(context.Context) (V, error)) (V, error) {
-	if s.faults.ForRequest(ctx).CacheOff {
+	if s.loadsAlone(ctx) != "" {
 		lctx, cancel := context.WithTimeout(ctx, rt.timeout)
 		defer cancel()
 		return load(lctx)
@@ -81,8 +106,8 @@ func loadShared[K comparable, V any](ctx context.Context, s *Service, rt *readTh
 		return v, err
 	})
 	if shared {
-		// The database call belongs to the trace of the request that started it; this
-		// trace says that it waited for that call instead of making its own.
+		// The database call belongs to the trace of the request that started it (its span is
+		// linked); this trace says that it waited for that call instead of making its own.
 		trace.SpanFromContext(ctx).SetAttributes(attribute.Bool("app.cache.shared_load", true))
 	}
 	return v, err

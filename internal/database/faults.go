@@ -20,14 +20,19 @@ var errInjected = errors.New("injected fault")
 
 // inject applies the latency and error knobs in effect for the request to one query: it waits
 // the added latency (plus jitter), or less if ctx ends first, then fails the query with the
-// configured probability.
+// configured probability. A latency the request set for itself was waited already, before
+// its transaction (see waitOwnLatency), and is not waited again.
 func (s *Service) inject(ctx context.Context) error {
 	f := s.faults.ForRequest(ctx)
-	if f.Latency == 0 && f.Jitter == 0 && f.ErrorRate == 0 {
+	latency, jit := f.Latency.D(), f.Jitter.D()
+	if s.ownLatency(ctx) {
+		latency, jit = 0, 0
+	}
+	if latency == 0 && jit == 0 && f.ErrorRate == 0 {
 		return nil
 	}
-	if d := f.Latency.D() + jitter(f.Jitter.D()); d > 0 {
-		s.faults.Annotate(ctx, attribute.Int64("pillars.fault.latency_ms", d.Milliseconds()))
+	if d := latency + jitter(jit); d > 0 {
+		s.faults.Annotate(ctx, attrLatency.Int64(d.Milliseconds()))
 		if err := faults.Sleep(ctx, d); err != nil {
 			return err
 		}
@@ -38,6 +43,33 @@ func (s *Service) inject(ctx context.Context) error {
 			strconv.FormatFloat(float64(f.ErrorRate), 'g', -1, 64)), "query failed: I/O error")
 	}
 	return nil
+}
+
+// attrLatency is the latency a fault added, in milliseconds.
+const attrLatency = attribute.Key("pillars.fault.latency_ms")
+
+// ownLatency reports whether the request in ctx set its own latency or jitter with
+// X-Pillars-Fault.
+func (s *Service) ownLatency(ctx context.Context) bool {
+	return s.faults.SetsOwn(ctx, "latency") || s.faults.SetsOwn(ctx, "jitter")
+}
+
+// waitOwnLatency waits the latency (plus jitter) of a request that set its own, before its
+// transaction begins, noted on the request's span. Waiting there holds nothing other requests
+// need: inside the transaction it would hold one of the pool's connections, and a few such
+// requests would queue every other request behind them. The service's latency, a slow
+// database for everyone, is waited inside query_execution as a slow query is.
+func (s *Service) waitOwnLatency(ctx context.Context) error {
+	if !s.ownLatency(ctx) {
+		return nil
+	}
+	f := s.faults.ForRequest(ctx)
+	d := f.Latency.D() + jitter(f.Jitter.D())
+	if d <= 0 {
+		return nil
+	}
+	s.faults.Annotate(ctx, attrLatency.Int64(d.Milliseconds()))
+	return faults.Sleep(ctx, d)
 }
 
 // jitter is uniform in [0, max).

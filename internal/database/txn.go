@@ -37,11 +37,15 @@ type txn struct {
 	tx *sql.Tx
 }
 
-// inTx runs fn in a read-only transaction: the transaction_begin span, then whatever spans fn
-// makes, then transaction_commit, all children of the span in ctx (the request's entry span).
-// When fn fails the transaction is rolled back, counted as rolled_back, and fn's error is
+// inTx runs fn in a read-only transaction: the request's own latency first (see
+// waitOwnLatency), then the transaction_begin span, then whatever spans fn makes, then
+// transaction_commit, all children of the span in ctx (the request's entry span). When fn fails the transaction is rolled back, counted as rolled_back, and fn's error is
 // returned as it is.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn) error) error {
+	// Before any connection is taken: a request's own latency costs that request alone.
+	if err := s.waitOwnLatency(ctx); err != nil {
+		return err
+	}
 	bctx, span := s.tel.Tracer.Start(ctx, "transaction_begin", trace.WithAttributes(s.system))
 	// The transaction lives as long as the request: a caller that gives up cancels it. While
 	// the lock fault is on, on SQLite, it claims the write lock, and waits for it like a write

@@ -58,6 +58,13 @@ func catalogOf(tier string, t reflect.Type, choices map[string][]string) (*catal
 	return c, nil
 }
 
+// isCallKnob reports whether name is one of the Calls knobs, which break the calls the service
+// makes to the next one.
+func (c *catalog) isCallKnob(name string) bool {
+	k, ok := c.byName[name]
+	return ok && len(k.index) > 1 && c.typ.FieldByIndex(k.index[:1]).Type == reflect.TypeFor[Calls]()
+}
+
 func (c *catalog) add(t reflect.Type, prefix []int, choices map[string][]string) error {
 	for i := range t.NumField() {
 		f := t.Field(i)

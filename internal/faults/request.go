@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -103,19 +104,40 @@ func encodeSpec(settings []setting) string {
 	return strings.Join(parts, ",")
 }
 
-type requestKey[T any] struct{}
+// requestKey is the context key of the faults one request set for itself (*ownFaults). Every
+// tier uses the same key, so that WithoutRequestFaults masks them with one value.
+type requestKey struct{}
+
+// ownFaults are the faults a request set for itself, as the tier that read them keeps them.
+type ownFaults struct {
+	tier   string
+	faults any             // *T of tier: the service's faults with the request's on top; nil when it set none here
+	knobs  map[string]bool // the knobs of tier the request set
+	// calls: the request's faults change the calls tier makes for it, through its call
+	// knobs or through knobs of a tier further down, which the calls carry there.
+	calls bool
+}
 
 // Wrap serves one route of the service with its faults:
 //   - when enabled, the request's own faults, from the X-Pillars-Fault header (checked: a
-//     mistake is a 400 naming the knob) or from the baggage a caller sent on, over the
-//     service's: the spec is put into the request's baggage for the next tier, and the knobs
-//     this tier takes from it are noted on its span (pillars.fault.request);
+//     mistake is a 400 naming the knob) or, behind the edge, from the baggage the caller sent
+//     on, over the service's: the spec is put into the request's baggage for the next tier,
+//     and the knobs this tier takes from it are noted on its span (pillars.fault.request);
 //   - the route faults (route_latency, route_error_rate) when the knobs are RouteFaults and
 //     name this route or none.
+//
+// What a service does not admit does not travel on: with request faults off, and at the edge
+// (AtEdge) always, a pillars.fault member in the caller's baggage is dropped before the route
+// runs, so that no call made for the request carries it inward.
 //
 // route is the route template ("/user/{id}").
 func (s *Switch[T]) Wrap(route string, enabled bool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.edge || !enabled {
+			if ctx := withoutFaultBaggage(r.Context()); ctx != r.Context() {
+				r = r.WithContext(ctx)
+			}
+		}
 		if enabled {
 			ctx, err := s.withRequestFaults(r)
 			if err != nil {
@@ -143,7 +165,7 @@ func (s *Switch[T]) writeError(w http.ResponseWriter, r *http.Request, status in
 }
 
 // withRequestFaults reads the request's spec and returns a context carrying it in baggage
-// and this tier's faults for the request.
+// and the request's own faults.
 func (s *Switch[T]) withRequestFaults(r *http.Request) (context.Context, error) {
 	ctx := r.Context()
 	var settings []setting
@@ -169,24 +191,87 @@ func (s *Switch[T]) withRequestFaults(r *http.Request) (context.Context, error) 
 			return ctx, nil
 		}
 	}
+	own := &ownFaults{tier: s.tier}
 	var mine []setting
 	for _, st := range settings {
-		if st.tier == s.tier {
+		switch {
+		case st.tier == s.tier:
 			mine = append(mine, st)
+			if own.knobs == nil {
+				own.knobs = map[string]bool{}
+			}
+			own.knobs[st.knob] = true
+			own.calls = own.calls || s.cat.isCallKnob(st.knob)
+		case isFurtherDown(st.tier, s.tier):
+			own.calls = true
 		}
 	}
-	if len(mine) == 0 {
+	if len(mine) == 0 && !own.calls {
 		return ctx, nil
 	}
-	v := *s.current.Load()
-	rv := reflect.ValueOf(&v)
-	for _, st := range mine {
-		if err := s.cat.setText(rv, st.knob, st.value); err != nil {
-			return ctx, err
+	if len(mine) > 0 {
+		v := *s.current.Load()
+		rv := reflect.ValueOf(&v)
+		for _, st := range mine {
+			if err := s.cat.setText(rv, st.knob, st.value); err != nil {
+				return ctx, err
+			}
 		}
+		own.faults = &v
+		s.Annotate(ctx, attrRequestFaults.String(encodeSpec(mine)))
 	}
-	s.Annotate(ctx, attrRequestFaults.String(encodeSpec(mine)))
-	return context.WithValue(ctx, requestKey[T]{}, &v), nil
+	return context.WithValue(ctx, requestKey{}, own), nil
+}
+
+// own returns the faults the request in ctx set for itself at this tier, nil when none.
+func (s *Switch[T]) own(ctx context.Context) *ownFaults {
+	if o, _ := ctx.Value(requestKey{}).(*ownFaults); o != nil && o.tier == s.tier {
+		return o
+	}
+	return nil
+}
+
+// SetsOwn reports whether the request in ctx set knob for itself, with X-Pillars-Fault.
+func (s *Switch[T]) SetsOwn(ctx context.Context, knob string) bool {
+	o := s.own(ctx)
+	return o != nil && o.knobs[knob]
+}
+
+// OwnCallFaults reports whether the request in ctx has faults of its own that change the
+// calls this tier makes for it: its own call knobs (call_latency, call_drop_rate,
+// call_refuse_rate), or knobs of a tier further down, which its calls carry there. A call
+// made for such a request is its own: it must not be shared with other requests, nor its
+// answer kept for them.
+func (s *Switch[T]) OwnCallFaults(ctx context.Context) bool {
+	o := s.own(ctx)
+	return o != nil && o.calls
+}
+
+// WithoutRequestFaults returns ctx without the faults the request set for itself: the same
+// trace and values, but no request faults at any tier and no pillars.fault baggage member for
+// the next. Work done for other requests as well (a load they share) runs under it, since one
+// request's faults must never reach a call made for others.
+func WithoutRequestFaults(ctx context.Context) context.Context {
+	if ctx.Value(requestKey{}) != nil {
+		ctx = context.WithValue(ctx, requestKey{}, (*ownFaults)(nil))
+	}
+	return withoutFaultBaggage(ctx)
+}
+
+// withoutFaultBaggage drops the pillars.fault member from ctx's baggage; ctx itself when it
+// has none.
+func withoutFaultBaggage(ctx context.Context) context.Context {
+	b := baggage.FromContext(ctx)
+	if b.Member(baggageKey).Key() == "" {
+		return ctx
+	}
+	return baggage.ContextWithBaggage(ctx, b.DeleteMember(baggageKey))
+}
+
+// isFurtherDown reports whether tier is called, directly or not, by from.
+func isFurtherDown(tier, from string) bool {
+	order := Tiers()
+	return slices.Index(order, tier) > slices.Index(order, from)
 }
 
 // errRouteFault marks a request failed on purpose by route_error_rate.

@@ -45,6 +45,7 @@ type options struct {
 	choices    map[string][]string
 	registry   prometheus.Registerer
 	writeError func(http.ResponseWriter, *http.Request, int, error)
+	edge       bool
 }
 
 // WithChoices gives the valid values of the string knobs tagged choices:"<key>" (the route
@@ -63,6 +64,15 @@ func WithRegistry(reg prometheus.Registerer) Option {
 // service's telemetry.WriteError), for the route faults and a malformed X-Pillars-Fault.
 func WithErrorWriter(write func(http.ResponseWriter, *http.Request, int, error)) Option {
 	return func(o *options) { o.writeError = write }
+}
+
+// AtEdge makes the switch that of the service at the edge, which anyone may call with any
+// baggage: a pillars.fault member in the caller's baggage is dropped unread, even when the
+// service continues its callers' traces. Only faults this service admitted from
+// X-Pillars-Fault (when request faults are on) then travel inward, and the tiers behind it
+// honour nothing else.
+func AtEdge() Option {
+	return func(o *options) { o.edge = true }
 }
 
 // NewSwitch returns the switch of tier ("database", "backend", "frontend") starting with
@@ -250,10 +260,12 @@ func (c *catalog) decode(rv reflect.Value, body io.Reader) error {
 }
 
 // ForRequest returns the faults for the request in ctx: the service's own, with the request's
-// overrides from the X-Pillars-Fault header (see RequestMiddleware) on top.
+// overrides from the X-Pillars-Fault header (see Wrap) on top.
 func (s *Switch[T]) ForRequest(ctx context.Context) *T {
-	if v, ok := ctx.Value(requestKey[T]{}).(*T); ok {
-		return v
+	if o := s.own(ctx); o != nil {
+		if v, ok := o.faults.(*T); ok {
+			return v
+		}
 	}
 	return s.current.Load()
 }

@@ -145,7 +145,9 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 	if err != nil {
 		return nil, err
 	}
-	sw, err := faults.NewSwitch("frontend", cfg.Faults, nil,
+	// The frontend is the edge: the request faults that travel inward are the ones it
+	// admitted from X-Pillars-Fault, never a client's own pillars.fault baggage.
+	sw, err := faults.NewSwitch("frontend", cfg.Faults, nil, faults.AtEdge(),
 		faults.WithChoices("routes", routeTemplates()), faults.WithRegistry(tel.Registry), faults.WithErrorWriter(tel.WriteError))
 	if err != nil {
 		return nil, fmt.Errorf("frontend: %w", err)
