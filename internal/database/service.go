@@ -154,7 +154,7 @@ func (s *Service) start(ctx context.Context) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.queries = newNamedQueries(s.stmts)
-	if s.metrics, err = newMetrics(s.tel.Registry, s.db); err != nil {
+	if s.metrics, err = newMetrics(s.tel.Registry, s.db, s.store.name()); err != nil {
 		return err
 	}
 	// Sizes once synchronously, so the gauge is right from the first scrape, then sizes and
