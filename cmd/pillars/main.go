@@ -37,7 +37,7 @@ func main() {
 	context.AfterFunc(ctx, stop)
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		// An error may quote a store's or a service's answer: shown, never acted on.
-		fmt.Fprintln(os.Stderr, "pillars:", termtext.EscapeLines(err.Error()))
+		fmt.Fprintln(os.Stderr, "pillars:", termtext.EscapeText(err.Error()))
 		os.Exit(exitCode(err))
 	}
 }

@@ -176,7 +176,7 @@ func scenarioSimple(ctx context.Context, cmd, method, path string, args []string
 			return writeJSON(stdout, rv)
 		}
 		scenario := termtext.Escape(rv.Scenario)
-		fmt.Fprintf(stdout, "It was %s: %s.\n\n%s\n\nWalkthrough: docs/incidents/%s.md\n", scenario, termtext.Escape(rv.Title), termtext.EscapeLines(rv.Story), scenario)
+		fmt.Fprintf(stdout, "It was %s: %s.\n\n%s\n\nWalkthrough: docs/incidents/%s.md\n", scenario, termtext.Escape(rv.Title), termtext.EscapeText(rv.Story), scenario)
 		return nil
 	}
 	var st scenarios.Status

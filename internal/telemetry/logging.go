@@ -95,7 +95,7 @@ func derive(h slog.Handler, f func(slog.Handler) slog.Handler) slog.Handler {
 }
 
 // bounded returns r with its message and every string attribute made safe to read: control
-// and format characters written as visible escapes (termtext.Escape), then cut to maxLogValue
+// and format characters written as visible escapes (termtext.EscapeText), then cut to maxLogValue
 // bytes. A request's path or id reaches log lines as a string, and a reader who decodes the
 // JSON (LogQL's json stage, Grafana, pillars trace) would otherwise get the raw ESC and BEL
 // bytes that retitle and clear a terminal. It copies the record only when something changes,
@@ -117,9 +117,10 @@ func bounded(r slog.Record) slog.Record {
 	return out
 }
 
-func unsafeString(s string) bool { return len(s) > maxLogValue || termtext.Escape(s) != s }
+// Newlines and tabs are kept: a stack trace or a multi-line error stays readable once decoded.
+func unsafeString(s string) bool { return len(s) > maxLogValue || termtext.EscapeText(s) != s }
 
-func safeString(s string) string { return cut(termtext.Escape(s), maxLogValue) }
+func safeString(s string) string { return cut(termtext.EscapeText(s), maxLogValue) }
 
 func unsafeValue(v slog.Value) bool {
 	switch v.Kind() {

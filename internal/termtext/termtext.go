@@ -42,17 +42,24 @@ func Escape(s string) string {
 	return b.String()
 }
 
-// EscapeLines is Escape for text of several lines: each line is escaped, the newlines that
-// separate them are kept.
-func EscapeLines(s string) string {
+// EscapeText is Escape for text laid out in lines, a stack trace or a multi-line error: its
+// newlines and tabs are kept, which move the cursor the way the text means and nothing else;
+// every other rune Escape rewrites is rewritten.
+func EscapeText(s string) string {
 	if firstUnsafe(s) < 0 {
 		return s
 	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = Escape(l)
+	var b strings.Builder
+	for {
+		i := strings.IndexAny(s, "\n\t")
+		if i < 0 {
+			b.WriteString(Escape(s))
+			return b.String()
+		}
+		b.WriteString(Escape(s[:i]))
+		b.WriteByte(s[i])
+		s = s[i+1:]
 	}
-	return strings.Join(lines, "\n")
 }
 
 // firstUnsafe is the byte offset of the first rune Escape rewrites, or -1. Printable ASCII,

@@ -32,10 +32,10 @@ func TestEscape(t *testing.T) {
 	}
 }
 
-func TestEscapeLinesKeepsNewlines(t *testing.T) {
-	got := EscapeLines("first \x1b[2J\nsecond\a")
-	if got != "first \\x1b[2J\nsecond\\a" {
-		t.Errorf("EscapeLines = %q", got)
+func TestEscapeTextKeepsNewlinesAndTabs(t *testing.T) {
+	got := EscapeText("first \x1b[2J\n\tsecond\a\r")
+	if got != "first \\x1b[2J\n\tsecond\\a\\r" {
+		t.Errorf("EscapeText = %q", got)
 	}
 	if strings.ContainsAny(got, "\x1b\a") {
 		t.Errorf("control byte left in %q", got)

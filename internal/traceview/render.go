@@ -41,7 +41,7 @@ func Render(w io.Writer, v View) error {
 	renderLogs(&b, v)
 	renderExemplars(&b, v)
 	// No trailing blanks: the bars and the error column pad the lines.
-	lines := strings.Split(termtext.EscapeLines(b.String()), "\n")
+	lines := strings.Split(termtext.EscapeText(b.String()), "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " ")
 	}

@@ -135,6 +135,6 @@ func (r Report) WriteText(w io.Writer) error {
 		verdict, r.Counts.Passed, len(r.Checks), r.Counts.Failed, r.Counts.Skipped)
 	// Details and answers quote what the stores and the frontend answered, which any client
 	// could have put there: control characters are shown as escapes, the layout's newlines kept.
-	_, err := io.WriteString(w, termtext.EscapeLines(b.String()))
+	_, err := io.WriteString(w, termtext.EscapeText(b.String()))
 	return err
 }

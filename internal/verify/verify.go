@@ -128,7 +128,7 @@ func (r *runner) progress(format string, args ...any) {
 	r.progressMu.Lock()
 	defer r.progressMu.Unlock()
 	// The arguments may be a store's answer: escaped like the report.
-	fmt.Fprintln(r.cfg.Progress, "verify:", termtext.EscapeLines(fmt.Sprintf(format, args...)))
+	fmt.Fprintln(r.cfg.Progress, "verify:", termtext.EscapeText(fmt.Sprintf(format, args...)))
 }
 
 func (r *runner) backends() []Backend {
