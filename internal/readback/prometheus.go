@@ -3,6 +3,7 @@ package readback
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -245,21 +246,34 @@ func (p *Prometheus) fail(ctx context.Context, ans *answer, path string, q url.V
 		he.Status = ans.status
 	}
 	if apiErr, ok := errors.AsType[*v1.Error](err); ok {
-		switch apiErr.Type {
-		case v1.ErrBadResponse, v1.ErrClient, v1.ErrServer:
+		switch env := errorEnvelope(apiErr.Detail); {
+		case env.Status == "error":
+			// The API's own error under a status the client takes for a generic one (503).
+			he.Reason, he.Body = env.ErrorType+": "+env.Error, ""
+		case apiErr.Type == v1.ErrBadResponse || apiErr.Type == v1.ErrClient || apiErr.Type == v1.ErrServer:
 			// Not the API's envelope: the status and the body say what came back instead.
 			he.Reason = `not the Prometheus API's {"status":...,"data":...}`
 		default:
 			he.Reason, he.Body = string(apiErr.Type)+": "+apiErr.Msg, ""
 		}
 	} else {
-		he.Reason = err.Error()
+		he.Reason = "the answer broke off: " + rootCause(err).Error() // never the URL with its credentials
 	}
 	return he
 }
 
 func promTime(t time.Time) string {
 	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
+}
+
+// errorEnvelope reads the API's error envelope out of a body, if it is one.
+func errorEnvelope(body string) (env struct {
+	Status    string `json:"status"`
+	ErrorType string `json:"errorType"`
+	Error     string `json:"error"`
+}) {
+	_ = json.Unmarshal([]byte(body), &env)
+	return env
 }
 
 // answer is what the HTTP exchange of one call answered, recorded by answerRecorder for the
