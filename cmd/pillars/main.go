@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/pillars-o11y/pillars/internal/termtext"
 )
 
 // gcPercent is the GC target the services run with unless GOGC says otherwise. A request
@@ -34,7 +36,8 @@ func main() {
 	// restored, ends the process at once.
 	context.AfterFunc(ctx, stop)
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "pillars:", err)
+		// An error may quote a store's or a service's answer: shown, never acted on.
+		fmt.Fprintln(os.Stderr, "pillars:", termtext.EscapeText(err.Error()))
 		os.Exit(exitCode(err))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/readback"
 	"github.com/pillars-o11y/pillars/internal/scenarios"
+	"github.com/pillars-o11y/pillars/internal/termtext"
 	"github.com/pillars-o11y/pillars/internal/verify"
 )
 
@@ -143,7 +144,7 @@ func scenarioList(ctx context.Context, args []string, getenv func(string) string
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tDURATION\tTITLE")
 	for _, sc := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", sc.Name, shortDuration(sc.Duration.D()), sc.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", termtext.Escape(sc.Name), shortDuration(sc.Duration.D()), termtext.Escape(sc.Title))
 	}
 	return tw.Flush()
 }
@@ -174,7 +175,8 @@ func scenarioSimple(ctx context.Context, cmd, method, path string, args []string
 		if asJSON {
 			return writeJSON(stdout, rv)
 		}
-		fmt.Fprintf(stdout, "It was %s: %s.\n\n%s\n\nWalkthrough: docs/incidents/%s.md\n", rv.Scenario, rv.Title, rv.Story, rv.Scenario)
+		scenario := termtext.Escape(rv.Scenario)
+		fmt.Fprintf(stdout, "It was %s: %s.\n\n%s\n\nWalkthrough: docs/incidents/%s.md\n", scenario, termtext.Escape(rv.Title), termtext.EscapeText(rv.Story), scenario)
 		return nil
 	}
 	var st scenarios.Status
@@ -195,7 +197,7 @@ func printStatus(w io.Writer, st scenarios.Status) {
 	case st.Active:
 		fmt.Fprintf(w, "%s is running: %s elapsed, %s left, step %d of %d.\n", describeRun(st), st.Elapsed.D(), st.Remaining.D(), st.StepsDone, st.Steps)
 	default:
-		fmt.Fprintf(w, "%s %s after %s (%d of %d steps).\n", describeRun(st), st.Outcome, st.Elapsed.D(), st.StepsDone, st.Steps)
+		fmt.Fprintf(w, "%s %s after %s (%d of %d steps).\n", describeRun(st), termtext.Escape(st.Outcome), st.Elapsed.D(), st.StepsDone, st.Steps)
 	}
 	for _, ev := range st.Events {
 		printEvent(w, st, ev)
@@ -209,7 +211,8 @@ func describeRun(st scenarios.Status) string {
 	if st.Title == "" {
 		return "A blind scenario"
 	}
-	s := st.Scenario + " (" + st.Title + ")"
+	// The frontend's answer, which a scenario file wrote: shown, never acted on by a terminal.
+	s := termtext.Escape(st.Scenario) + " (" + termtext.Escape(st.Title) + ")"
 	if st.Timescale > 1 {
 		s += fmt.Sprintf(" at %gx", st.Timescale)
 	}
@@ -226,9 +229,9 @@ func printEvent(w io.Writer, st scenarios.Status, ev scenarios.Event) {
 	if text == "" {
 		text = "something changes"
 	}
-	fmt.Fprintf(w, "  [+%s] step %d/%d: %s\n", ev.At.D().Round(time.Second), ev.Step, st.Steps, text)
+	fmt.Fprintf(w, "  [+%s] step %d/%d: %s\n", ev.At.D().Round(time.Second), ev.Step, st.Steps, termtext.Escape(text))
 	if ev.Error != "" {
-		fmt.Fprintf(w, "          failed: %s\n", ev.Error)
+		fmt.Fprintf(w, "          failed: %s\n", termtext.Escape(ev.Error))
 	}
 }
 
@@ -398,7 +401,7 @@ func scenarioCheck(ctx context.Context, args []string, getenv func(string) strin
 		if len(missing) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
-		fmt.Fprintf(stderr, "  %d of %d items seen; waiting for %s\n", len(results)-len(missing), len(results), strings.Join(missing, "; "))
+		fmt.Fprintf(stderr, "  %d of %d items seen; waiting for %s\n", len(results)-len(missing), len(results), termtext.Escape(strings.Join(missing, "; ")))
 		select {
 		case <-ctx.Done():
 		case <-time.After(5 * time.Second):
@@ -423,7 +426,7 @@ func signatureOf(ctx context.Context, c *scenarioClient, name string, stderr io.
 	var list []scenarios.Scenario
 	err := c.admin.Do(ctx, http.MethodGet, "/admin/scenarios", nil, &list)
 	if err != nil {
-		fmt.Fprintf(stderr, "The frontend's library cannot be read (%v); using the built-in one.\n", err)
+		fmt.Fprintf(stderr, "The frontend's library cannot be read (%s); using the built-in one.\n", termtext.Escape(err.Error()))
 		lib, lerr := loadScenarios("")
 		if lerr != nil {
 			return nil, time.Time{}, lerr
@@ -453,19 +456,19 @@ func openSignatureStores(ctx context.Context, cfg verify.Config, stderr io.Write
 	defer cancel()
 	var st scenarios.Stores
 	if prom, err := readback.NewPrometheus(cfg.PrometheusURL, client); err != nil {
-		fmt.Fprintln(stderr, "Prometheus:", err)
+		fmt.Fprintln(stderr, "Prometheus:", termtext.Escape(err.Error()))
 	} else if _, err := prom.Ping(ctx); err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, termtext.Escape(err.Error()))
 	} else {
 		st.Prometheus = prom
 	}
 	if traces, err := readback.OpenTraces(ctx, cfg.TracesKind, cfg.TracesURL, client); err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, termtext.Escape(err.Error()))
 	} else {
 		st.Traces = traces
 	}
 	if logs, err := readback.OpenLogs(ctx, cfg.LogsKind, cfg.LogsURL, client); err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, termtext.Escape(err.Error()))
 	} else {
 		st.Logs = logs
 	}
@@ -483,7 +486,9 @@ func missingItems(results []scenarios.Result) []string {
 }
 
 func printResults(w io.Writer, sc *scenarios.Scenario, results []scenarios.Result) {
-	fmt.Fprintf(w, "Signature of %s (%s):\n", sc.Name, sc.Title)
+	// Items, details and queries quote the stores' answers: escaped, as everything printed from
+	// outside the process.
+	fmt.Fprintf(w, "Signature of %s (%s):\n", termtext.Escape(sc.Name), termtext.Escape(sc.Title))
 	for _, r := range results {
 		mark, detail := "PASS", r.Detail
 		switch {
@@ -492,9 +497,9 @@ func printResults(w io.Writer, sc *scenarios.Scenario, results []scenarios.Resul
 		case !r.Observed:
 			mark = "FAIL"
 		}
-		fmt.Fprintf(w, "%s  %-7s  %s\n        %s\n", mark, r.Signal, r.Item, detail)
+		fmt.Fprintf(w, "%s  %-7s  %s\n        %s\n", mark, termtext.Escape(r.Signal), termtext.Escape(r.Item), termtext.Escape(detail))
 		if mark == "FAIL" && r.Query != "" {
-			fmt.Fprintf(w, "        query: %s\n", strings.Join(strings.Fields(r.Query), " "))
+			fmt.Fprintf(w, "        query: %s\n", termtext.Escape(strings.Join(strings.Fields(r.Query), " ")))
 		}
 	}
 }

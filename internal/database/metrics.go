@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
@@ -24,7 +25,9 @@ type metrics struct {
 // default slow-query threshold, so the histogram and the slow counter tell the same story.
 var queryBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
 
-func newMetrics(reg prometheus.Registerer, db *sql.DB) (*metrics, error) {
+// newMetrics registers the service's metrics on reg (the service's own registry, never the
+// global one). dbName is the db_name label of the pool's go_sql_* series: the store's name.
+func newMetrics(reg prometheus.Registerer, db *sql.DB, dbName string) (*metrics, error) {
 	m := &metrics{
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "database_queries_total",
@@ -55,8 +58,14 @@ func newMetrics(reg prometheus.Registerer, db *sql.DB) (*metrics, error) {
 		Help: "Connections of the SQL pool in use (database/sql DBStats.InUse).",
 	}, func() float64 { return float64(db.Stats().InUse) })
 
+	// The pool's own accounting, client_golang's: go_sql_wait_count_total and
+	// go_sql_wait_duration_seconds_total count the requests that waited for a connection and
+	// how long, which is how a squeezed pool (pool_size) or a held lock shows before requests
+	// fail; with the open, idle and closed-connection series beside them.
+	pool := collectors.NewDBStatsCollector(db, dbName)
+
 	var errs []error
-	for _, c := range []prometheus.Collector{m.queries, m.duration, m.slow, m.tableSize, m.transactions, poolActive} {
+	for _, c := range []prometheus.Collector{m.queries, m.duration, m.slow, m.tableSize, m.transactions, poolActive, pool} {
 		errs = append(errs, reg.Register(c))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -77,6 +77,13 @@ func newPostgresStore(raw string) (*postgresStore, error) {
 func (p *postgresStore) name() string               { return "postgresql" }
 func (p *postgresStore) system() attribute.KeyValue { return semconv.DBSystemNamePostgreSQL }
 
+// serverAttributes name the server a call goes to: its address and port, and the database
+// as db.namespace (the conventions' schema qualifier would need a query per connection).
+func (p *postgresStore) serverAttributes() []attribute.KeyValue {
+	return []attribute.KeyValue{semconv.ServerAddress(p.config.Host), semconv.ServerPort(int(p.config.Port)),
+		semconv.DBNamespace(p.config.Database)}
+}
+
 // location names the server and database, never the password.
 func (p *postgresStore) location() []any {
 	return []any{"server", net.JoinHostPort(p.config.Host, strconv.Itoa(int(p.config.Port))),

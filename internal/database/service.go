@@ -88,6 +88,7 @@ type Service struct {
 	tel     *telemetry.Telemetry
 	store   store
 	system  attribute.KeyValue // db.system.name of every span
+	call    storeCall          // the kind and attributes of a call to the store
 	db      *sql.DB
 	health  *telemetry.Health
 	metrics *metrics
@@ -120,7 +121,7 @@ func New(ctx context.Context, cfg Config, tel *telemetry.Telemetry) (*Service, e
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, tel: tel, store: st, system: st.system(), db: db, guard: tel.Guard(cfg.Admin),
+	s := &Service{cfg: cfg, tel: tel, store: st, system: st.system(), call: newStoreCall(st), db: db, guard: tel.Guard(cfg.Admin),
 		locker: &lockHolder{db: db, store: st, log: tel.Logger.Warn}}
 	if err := s.start(ctx); err != nil {
 		_ = db.Close()
@@ -154,7 +155,7 @@ func (s *Service) start(ctx context.Context) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.queries = newNamedQueries(s.stmts)
-	if s.metrics, err = newMetrics(s.tel.Registry, s.db); err != nil {
+	if s.metrics, err = newMetrics(s.tel.Registry, s.db, s.store.name()); err != nil {
 		return err
 	}
 	// Sizes once synchronously, so the gauge is right from the first scrape, then sizes and

@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The tables a statement is counted under (the `table` label): its main table, a fixed enum.
@@ -41,7 +42,9 @@ type statement struct {
 	join     bool   // its execution is the JOIN the join_inventory span stands for
 	singular bool   // it looks one entity up: no row means not_found
 	stmt     *sql.Stmt
-	attrs    []attribute.KeyValue // the semantic-convention attributes of query_execution
+	// execution starts query_execution: a call to the store (CLIENT on PostgreSQL) with the
+	// semantic-convention attributes of the statement.
+	execution []trace.SpanStartOption
 	// planAttrs are query_planning's: the plan instead of the query text, so that a span
 	// exported for every request does not carry the same long strings twice. They change
 	// when the schema does (the missing_index fault), hence the atomic pointer.
@@ -172,12 +175,11 @@ func prepareStatements(ctx context.Context, db *sql.DB, store store) (*statement
 		if st.stmt, err = db.PrepareContext(ctx, st.text); err != nil {
 			return nil, errors.Join(fmt.Errorf("database: prepare %s: %w", d.name, err), s.close())
 		}
-		st.attrs = []attribute.KeyValue{
-			store.system(),
+		st.execution = newStoreCall(store).options(
 			semconv.DBOperationName(operationSelect),
 			semconv.DBCollectionName(st.table),
 			semconv.DBQueryText(st.text),
-		}
+		)
 		*d.into = st
 	}
 	return s, nil

@@ -46,7 +46,7 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn
 	if err := s.waitOwnLatency(ctx); err != nil {
 		return err
 	}
-	bctx, span := s.tel.Tracer.Start(ctx, "transaction_begin", trace.WithAttributes(s.system))
+	bctx, span := s.tel.Tracer.Start(ctx, "transaction_begin", s.call.options()...)
 	// The transaction lives as long as the request: a caller that gives up cancels it. While
 	// the lock fault is on, on SQLite, it claims the write lock, and waits for it like a write
 	// would (see sqliteStore.holdLock).
@@ -73,7 +73,7 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *txn
 		return err
 	}
 
-	cctx, span := s.tel.Tracer.Start(ctx, "transaction_commit", trace.WithAttributes(s.system))
+	cctx, span := s.tel.Tracer.Start(ctx, "transaction_commit", s.call.options()...)
 	defer span.End()
 	if err := tx.Commit(); err != nil {
 		// A failed COMMIT leaves nothing applied: the driver rolls the transaction back.
@@ -120,7 +120,7 @@ func (t *txn) query(ctx context.Context, st *statement, scan func(*sql.Rows) err
 	stmt := t.tx.StmtContext(ctx, st.stmt) // a failed prepare surfaces at execution
 	span.End()
 
-	ectx, span := tr.Start(ctx, "query_execution", trace.WithAttributes(st.attrs...))
+	ectx, span := tr.Start(ctx, "query_execution", st.execution...)
 	defer span.End()
 	start := time.Now()
 	n, err := t.execute(ectx, st, stmt, scan, args)
@@ -199,4 +199,5 @@ func (t *txn) execute(ctx context.Context, st *statement, stmt *sql.Stmt, scan f
 func failSpan(span trace.Span, err error) {
 	span.RecordError(err)
 	span.SetStatus(codes.Error, err.Error())
+	span.SetAttributes(failureAttributes(err)...)
 }

@@ -2,6 +2,9 @@ package frontend
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -75,3 +78,84 @@ func TestVisitorsPrunedInTheBackground(t *testing.T) {
 		<-done
 	})
 }
+
+// cookieless sends n requests without a cookie through the visitor middleware and returns the
+// cookies they were given.
+func cookieless(s *Service, n int) []*http.Cookie {
+	h := s.trackVisitor(func(http.ResponseWriter, *http.Request) {})
+	cookies := make([]*http.Cookie, 0, n)
+	for range n {
+		w := httptest.NewRecorder()
+		h(w, httptest.NewRequest(http.MethodGet, "/", nil))
+		cookies = append(cookies, w.Result().Cookies()...)
+	}
+	return cookies
+}
+
+// A client that never sends its cookie back makes the frontend remember nothing: 10 000
+// cookie-less requests leave the visitor cache empty, and still count as 10 000 active
+// visitors until the window passes. A visitor that comes back with its cookie is remembered
+// from then on, and counted once, not twice.
+func TestCookielessVisitorsAreCountedNotRemembered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 10_000
+		s := &Service{visitors: newVisitorTracker(time.Minute, 100_000)}
+		cookies := cookieless(s, n)
+		if len(cookies) != n {
+			t.Fatalf("%d cookies issued for %d new visitors", len(cookies), n)
+		}
+		if held := s.visitors.seenRecently.Len(); held != 0 {
+			t.Errorf("%d cookie-less requests left %d visitors in memory, want 0", n, held)
+		}
+		if got := s.visitors.active(); got != n {
+			t.Errorf("active = %d, want %d new visitors", got, n)
+		}
+
+		time.Sleep(10 * time.Second)
+		back := s.trackVisitor(func(http.ResponseWriter, *http.Request) {})
+		for _, c := range cookies[:3] {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.AddCookie(c)
+			back(httptest.NewRecorder(), r)
+			back(httptest.NewRecorder(), r)
+		}
+		if held, got := s.visitors.seenRecently.Len(), s.visitors.active(); held != 3 || got != n {
+			t.Errorf("after 3 came back twice: %d remembered, %d active; want 3 and still %d", held, got, n)
+		}
+		time.Sleep(55 * time.Second) // 65 s after the arrivals, 55 s after the 3 came back
+		if got := s.visitors.active(); got != 3 {
+			t.Errorf("active = %d after the window, want the 3 that came back", got)
+		}
+	})
+}
+
+// BenchmarkCookielessVisitorHeap reports the live heap that cookie-less requests leave behind
+// (bytes per request, after a GC): what a load tool without a cookie jar makes the frontend
+// hold for the active window.
+func BenchmarkCookielessVisitorHeap(b *testing.B) {
+	const n = 100_000
+	var before, after runtime.MemStats
+	for b.Loop() {
+		s := &Service{visitors: newVisitorTracker(time.Minute, DefaultMaxVisitors)}
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		h := s.trackVisitor(func(http.ResponseWriter, *http.Request) {})
+		w, r := discardWriter{http.Header{}}, httptest.NewRequest(http.MethodGet, "/", nil)
+		for range n {
+			clear(w.h)
+			h(w, r)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(float64(after.HeapAlloc-min(before.HeapAlloc, after.HeapAlloc))/n, "heap-B/visitor")
+	b.ReportMetric(float64(after.HeapAlloc-min(before.HeapAlloc, after.HeapAlloc))/(1<<20), "heap-MB/100k")
+}
+
+// discardWriter is a ResponseWriter that keeps nothing but its header map.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pillars-o11y/pillars/internal/termtext"
 )
 
 // Bounds on what a caller's input can put into the signals. A request may carry kilobytes in
@@ -19,14 +21,17 @@ const (
 	maxLogValue = 2048
 )
 
-// Excerpt returns s cut to MaxEcho bytes on a rune boundary, with "…" when it was cut, and
-// with invalid UTF-8 replaced (an OTLP exporter refuses a batch over one invalid string).
-// Use it wherever input is echoed: messages, log attributes, span attributes.
-func Excerpt(s string) string { return cut(s, MaxEcho) }
+// Excerpt returns s with its control and format characters written as visible escapes
+// (termtext.Escape: ESC as \x1b, U+202E as \u202e, invalid UTF-8 byte by byte; an OTLP
+// exporter refuses a batch over one invalid string), cut to MaxEcho bytes on a rune boundary,
+// with "…" when it was cut. Use it wherever input is echoed: messages, log attributes, span
+// attributes; whoever reads them later, on a terminal too, gets text that only shows.
+func Excerpt(s string) string { return cut(termtext.Escape(s), MaxEcho) }
 
-// Quote is Excerpt in Go quotes, for error messages: `user id "abc" is not a number`.
+// Quote is s cut like Excerpt, in Go quotes (which escape what Excerpt escapes), for error
+// messages: `user id "abc" is not a number`.
 func Quote(s string) string {
-	e := Excerpt(s)
+	e := cut(s, MaxEcho)
 	if len(e) < len(s) {
 		return strconv.Quote(e[:len(e)-len("…")]) + "…"
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pillars-o11y/pillars/internal/termtext"
 )
 
 // newLogger returns a JSON slog logger whose every record made inside a span carries trace_id
@@ -92,18 +94,22 @@ func derive(h slog.Handler, f func(slog.Handler) slog.Handler) slog.Handler {
 	return f(h)
 }
 
-// bounded returns r with its message and every string attribute cut to maxLogValue bytes.
-// It copies the record only when something is too long, which in a healthy service is never.
+// bounded returns r with its message and every string attribute made safe to read: control
+// and format characters written as visible escapes (termtext.EscapeText), then cut to maxLogValue
+// bytes. A request's path or id reaches log lines as a string, and a reader who decodes the
+// JSON (LogQL's json stage, Grafana, pillars trace) would otherwise get the raw ESC and BEL
+// bytes that retitle and clear a terminal. It copies the record only when something changes,
+// which in a healthy service is never.
 func bounded(r slog.Record) slog.Record {
-	long := len(r.Message) > maxLogValue
+	dirty := unsafeString(r.Message)
 	r.Attrs(func(a slog.Attr) bool {
-		long = long || tooLong(a.Value)
-		return !long
+		dirty = dirty || unsafeValue(a.Value)
+		return !dirty
 	})
-	if !long {
+	if !dirty {
 		return r
 	}
-	out := slog.NewRecord(r.Time, r.Level, cut(r.Message, maxLogValue), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, safeString(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(boundAttr(a))
 		return true
@@ -111,13 +117,18 @@ func bounded(r slog.Record) slog.Record {
 	return out
 }
 
-func tooLong(v slog.Value) bool {
+// Newlines and tabs are kept: a stack trace or a multi-line error stays readable once decoded.
+func unsafeString(s string) bool { return len(s) > maxLogValue || termtext.EscapeText(s) != s }
+
+func safeString(s string) string { return cut(termtext.EscapeText(s), maxLogValue) }
+
+func unsafeValue(v slog.Value) bool {
 	switch v.Kind() {
 	case slog.KindString:
-		return len(v.String()) > maxLogValue
+		return unsafeString(v.String())
 	case slog.KindGroup:
 		for _, a := range v.Group() {
-			if tooLong(a.Value) {
+			if unsafeValue(a.Value) {
 				return true
 			}
 		}
@@ -138,8 +149,8 @@ func boundAttr(a slog.Attr) slog.Attr {
 		}
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}
 	case slog.KindString:
-		if s := v.String(); len(s) > maxLogValue {
-			return slog.String(a.Key, cut(s, maxLogValue))
+		if s := v.String(); unsafeString(s) {
+			return slog.String(a.Key, safeString(s))
 		}
 	}
 	return a

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pillars-o11y/pillars/internal/readback"
+	"github.com/pillars-o11y/pillars/internal/termtext"
 )
 
 // Stores are where the signals are read from. Logs and Prometheus may be nil, with the
@@ -246,5 +247,6 @@ func (v *View) readExemplars(ctx context.Context, s Stores, traceID string, star
 func from(kind, url string) string { return kind + " at " + url }
 
 func progress(o Options, format string, args ...any) {
-	fmt.Fprintf(o.Progress, "pillars trace: "+format+"\n", args...)
+	// The arguments may be a store's answer: escaped like everything Render prints.
+	fmt.Fprintln(o.Progress, "pillars trace:", termtext.Escape(fmt.Sprintf(format, args...)))
 }

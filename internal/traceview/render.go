@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pillars-o11y/pillars/internal/readback"
+	"github.com/pillars-o11y/pillars/internal/termtext"
 )
 
 // Layout of the waterfall.
@@ -28,14 +29,19 @@ type row struct {
 	prefix string
 }
 
-// Render writes the view: the waterfall, the log lines, the exemplars.
+// Render writes the view: the waterfall, the log lines, the exemplars. Everything in it came
+// from the stores, which hold what any client sent them: each value is escaped
+// (termtext.Escape) where it is laid out, so that a span named with escape sequences shows
+// them instead of retitling or clearing the reader's terminal and the columns still line up,
+// and the whole text once more before it is written, so that nothing missed reaches the
+// terminal raw.
 func Render(w io.Writer, v View) error {
 	var b strings.Builder
 	renderWaterfall(&b, v.Trace, v.TracesFrom)
 	renderLogs(&b, v)
 	renderExemplars(&b, v)
 	// No trailing blanks: the bars and the error column pad the lines.
-	lines := strings.Split(b.String(), "\n")
+	lines := strings.Split(termtext.EscapeText(b.String()), "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " ")
 	}
@@ -62,9 +68,9 @@ func renderWaterfall(b *strings.Builder, tr readback.Trace, source string) {
 	labels := make([]string, len(rows))
 	labelWidth, serviceWidth := len("span"), len("service")
 	for i, r := range rows {
-		labels[i] = cutRunes(r.prefix+r.span.Name, maxLabel)
+		labels[i] = cutRunes(r.prefix+termtext.Escape(r.span.Name), maxLabel)
 		labelWidth = max(labelWidth, utf8.RuneCountInString(labels[i]))
-		serviceWidth = max(serviceWidth, utf8.RuneCountInString(r.span.Service))
+		serviceWidth = max(serviceWidth, utf8.RuneCountInString(termtext.Escape(r.span.Service)))
 	}
 	axis := "0" + strings.Repeat(" ", max(1, BarWidth-1-len(duration(total)))) + duration(total)
 	fmt.Fprintf(b, "  %s  %s  %9s  %s\n", pad("service", serviceWidth), pad("span", labelWidth), "duration", axis)
@@ -73,11 +79,11 @@ func renderWaterfall(b *strings.Builder, tr readback.Trace, source string) {
 		if r.span.Status == readback.StatusError {
 			mark = errorMark
 		}
-		fmt.Fprintf(b, "  %s  %s  %9s  %s %s\n", pad(r.span.Service, serviceWidth), pad(labels[i], labelWidth),
+		fmt.Fprintf(b, "  %s  %s  %9s  %s %s\n", pad(termtext.Escape(r.span.Service), serviceWidth), pad(labels[i], labelWidth),
 			duration(r.span.Duration), bar(r.span.Start.Sub(start), r.span.Duration, total), mark)
 		if r.span.Status == readback.StatusError && r.span.StatusMessage != "" {
 			fmt.Fprintf(b, "  %s  %s%s %s\n", strings.Repeat(" ", serviceWidth), strings.Repeat(" ", utf8.RuneCountInString(r.prefix)),
-				errorMark, cutRunes(r.span.StatusMessage, 200))
+				errorMark, cutRunes(termtext.Escape(r.span.StatusMessage), 200))
 		}
 	}
 }
@@ -142,7 +148,7 @@ func bar(offset, d, total time.Duration) string {
 func renderLogs(b *strings.Builder, v View) {
 	switch {
 	case v.LogsErr != nil && len(v.Logs) == 0:
-		fmt.Fprintf(b, "\nlog lines: not read: %v\n", v.LogsErr)
+		fmt.Fprintf(b, "\nlog lines: not read: %s\n", termtext.Escape(v.LogsErr.Error()))
 		return
 	case len(v.Logs) == 0:
 		fmt.Fprintf(b, "\nlog lines: none with this trace id in %s\n", v.LogsFrom)
@@ -151,18 +157,18 @@ func renderLogs(b *strings.Builder, v View) {
 	fmt.Fprintf(b, "\nlog lines (%d, from %s; times UTC)\n", len(v.Logs), v.LogsFrom)
 	serviceWidth := 0
 	for _, l := range v.Logs {
-		serviceWidth = max(serviceWidth, utf8.RuneCountInString(l.Service()))
+		serviceWidth = max(serviceWidth, utf8.RuneCountInString(termtext.Escape(l.Service())))
 	}
 	for _, l := range v.Logs {
-		fmt.Fprintf(b, "  %s  %s  %-5s  %s\n", l.Time.UTC().Format("15:04:05.000"), pad(l.Service(), serviceWidth),
-			l.Level(), cutRunes(l.Message(), 300))
+		fmt.Fprintf(b, "  %s  %s  %-5s  %s\n", l.Time.UTC().Format("15:04:05.000"), pad(termtext.Escape(l.Service()), serviceWidth),
+			termtext.Escape(l.Level()), cutRunes(termtext.Escape(l.Message()), 300))
 	}
 }
 
 func renderExemplars(b *strings.Builder, v View) {
 	switch {
 	case v.ExemplarsErr != nil:
-		fmt.Fprintf(b, "\nexemplars: not read: %v\n", v.ExemplarsErr)
+		fmt.Fprintf(b, "\nexemplars: not read: %s\n", termtext.Escape(v.ExemplarsErr.Error()))
 		return
 	case len(v.Exemplars) == 0:
 		fmt.Fprintf(b, "\nexemplars: no metric in %s names this trace (a series keeps only its latest few exemplars until it is scraped or pushed)\n", v.ExemplarsFrom)
@@ -170,7 +176,7 @@ func renderExemplars(b *strings.Builder, v View) {
 	}
 	fmt.Fprintf(b, "\nexemplars naming this trace (%d, from %s)\n", len(v.Exemplars), v.ExemplarsFrom)
 	for _, e := range v.Exemplars {
-		fmt.Fprintf(b, "  %s%s  %s\n", e.Metric, labelString(e.Labels), strconv.FormatFloat(e.Value, 'g', -1, 64))
+		fmt.Fprintf(b, "  %s%s  %s\n", termtext.Escape(e.Metric), labelString(e.Labels), strconv.FormatFloat(e.Value, 'g', -1, 64))
 	}
 }
 
@@ -183,7 +189,7 @@ func labelString(labels map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + strconv.Quote(labels[k])
+		parts[i] = termtext.Escape(k) + "=" + strconv.Quote(labels[k])
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }

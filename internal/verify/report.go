@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/pillars-o11y/pillars/internal/termtext"
 )
 
 // Status is a check's outcome.
@@ -131,6 +133,8 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\n%s: %d of %d checks passed; %d failed, %d skipped\n",
 		verdict, r.Counts.Passed, len(r.Checks), r.Counts.Failed, r.Counts.Skipped)
-	_, err := io.WriteString(w, b.String())
+	// Details and answers quote what the stores and the frontend answered, which any client
+	// could have put there: control characters are shown as escapes, the layout's newlines kept.
+	_, err := io.WriteString(w, termtext.EscapeText(b.String()))
 	return err
 }

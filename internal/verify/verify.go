@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/pillars-o11y/pillars/internal/readback"
+	"github.com/pillars-o11y/pillars/internal/termtext"
 )
 
 // Config says where everything is. Empty kinds mean "auto": told from what the URL answers.
@@ -126,7 +127,8 @@ func (r *runner) parallel(ctx context.Context, checks []checkFunc) []Check {
 func (r *runner) progress(format string, args ...any) {
 	r.progressMu.Lock()
 	defer r.progressMu.Unlock()
-	fmt.Fprintf(r.cfg.Progress, "verify: "+format+"\n", args...)
+	// The arguments may be a store's answer: escaped like the report.
+	fmt.Fprintln(r.cfg.Progress, "verify:", termtext.EscapeText(fmt.Sprintf(format, args...)))
 }
 
 func (r *runner) backends() []Backend {

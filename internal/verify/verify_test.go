@@ -142,3 +142,25 @@ func TestReportRendering(t *testing.T) {
 		t.Errorf("JSON report %s: %v", js.String(), err)
 	}
 }
+
+// A failed check quotes what a store answered; an answer with escape sequences (a log line a
+// client wrote, a span name) is shown escaped, so the checklist cannot retitle or clear the
+// terminal it is printed on.
+func TestReportShowsStoreAnswersEscaped(t *testing.T) {
+	const hostile = "\x1b]0;owned\a\x1b[2J\u009b2J\u202eabc"
+	rep := Report{Checks: []Check{
+		{Signal: SignalLogs, Name: "logs of cache miss", Status: Fail, Detail: "line " + hostile + "\nsecond line",
+			Query: `{service="frontend"}`, Answer: hostile},
+	}}
+	rep.finish()
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(text.String(), "\x1b\a\u009b\u202e") {
+		t.Errorf("the checklist holds a control character: %q", text.String())
+	}
+	if !strings.Contains(text.String(), `answer: \x1b]0;owned\a\x1b[2J\u009b2J\u202eabc`) || !strings.Contains(text.String(), "\n"+strings.Repeat(" ", 4+2+13+2+len("logs of cache miss")+2)+"second line") {
+		t.Errorf("the answer is not shown escaped, or the detail lost its layout:\n%s", text.String())
+	}
+}
