@@ -89,6 +89,29 @@ func LoopbackHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// WithOperations serves the routes of ops (the admin API, the console and its assets, probes,
+// /metrics, profiles) as they are, and every other request through app, the instrumented
+// routes. The operations of a service are not its requests: a console polling every few
+// seconds, a scenario's admin calls or a scraper would otherwise each make a trace and count
+// in the request metrics, the SLOs and the alert rules the contract defines on them.
+//
+// The admin namespaces (/admin/, /debug/pprof/) stay with ops whatever the method, so a wrong
+// method or path there is answered as JSON (405 with Allow, or 404) outside telemetry too.
+func (t *Telemetry) WithOperations(ops *http.ServeMux, app http.Handler) http.Handler {
+	notFound := t.fallback(ops)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := ops.Handler(r); pattern != "" {
+			ops.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/admin/") || strings.HasPrefix(r.URL.Path, "/debug/pprof/") {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		app.ServeHTTP(w, r)
+	})
+}
+
 // Profiles serves Go's runtime profiles (/debug/pprof/...) behind the guard: where a
 // deployed service spends its CPU and memory, read with `go tool pprof`.
 func (g *AdminGuard) Profiles(mux *http.ServeMux) {

@@ -111,6 +111,7 @@ func newProvider(ctx context.Context, cfg Config, sharedExporter bool) (*sdktrac
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sampler),
 		sdktrace.WithRawSpanLimits(spanLimits(cfg.Trace.Limits)),
+		sdktrace.WithSpanProcessor(syntheticMarker()), // see synthetic.go
 	}
 	if !cfg.Trace.Disabled {
 		var exp sdktrace.SpanExporter = cfg.Trace.Exporter
