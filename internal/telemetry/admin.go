@@ -98,18 +98,24 @@ func LoopbackHost(hostport string) bool {
 // The admin namespaces (/admin/, /debug/pprof/) stay with ops whatever the method, so a wrong
 // method or path there is answered as JSON (405 with Allow, or 404) outside telemetry too.
 func (t *Telemetry) WithOperations(ops *http.ServeMux, app http.Handler) http.Handler {
-	notFound := t.fallback(ops)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := ops.Handler(r); pattern != "" {
-			ops.ServeHTTP(w, r)
-			return
-		}
-		if strings.HasPrefix(r.URL.Path, "/admin/") || strings.HasPrefix(r.URL.Path, "/debug/pprof/") {
-			notFound.ServeHTTP(w, r)
-			return
-		}
-		app.ServeHTTP(w, r)
-	})
+	return &withOperations{ops: ops, notFound: t.fallback(ops), app: app}
+}
+
+type withOperations struct {
+	ops           *http.ServeMux
+	notFound, app http.Handler
+}
+
+func (h *withOperations) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := h.ops.Handler(r); pattern != "" {
+		h.ops.ServeHTTP(w, r)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/admin/") || strings.HasPrefix(r.URL.Path, "/debug/pprof/") {
+		h.notFound.ServeHTTP(w, r)
+		return
+	}
+	h.app.ServeHTTP(w, r)
 }
 
 // Profiles serves Go's runtime profiles (/debug/pprof/...) behind the guard: where a
