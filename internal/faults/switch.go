@@ -1,7 +1,8 @@
 // Package faults is the one fault model every pillars service uses: the knobs of each tier
 // (knobs.go) with their bounds, a Switch that holds a service's current faults and changes them
-// at runtime, the admin API that drives it (GET/PUT/PATCH /admin/faults), the X-Pillars-Fault
-// header that breaks one request on purpose and travels downstream in W3C baggage, and the
+// at runtime, the admin API that drives it (GET/PUT/PATCH /admin/faults), the leases that end
+// a scenario's faults when their owner is gone (lease.go), the X-Pillars-Fault header that
+// breaks one request on purpose and travels downstream in W3C baggage, and the
 // client transport that breaks calls between services.
 //
 // The services do the faults themselves (a query waits, a lock is held, an index dropped);
