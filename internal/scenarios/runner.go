@@ -100,6 +100,10 @@ type Runner struct {
 	log   *slog.Logger
 	gauge *prometheus.GaugeVec
 
+	// leftovers serialises a stop that ends leases no run of this runner holds (a runner
+	// that is gone left them) with the first leased change of a run starting meanwhile.
+	leftovers sync.Mutex
+
 	mu        sync.Mutex
 	rng       *rand.Rand
 	active    *run
@@ -279,7 +283,9 @@ func (r *Runner) execute(ctx context.Context, ru *run) {
 	}()
 	stopRenewing := r.renewLeases(ctx, ru)
 	defer stopRenewing()
+	r.leftovers.Lock()     // a stop ending leftover leases finishes first, not on this run's
 	r.clearFaults(ctx, ru) // a scenario starts from a clean system; each service keeps its own faults as base
+	r.leftovers.Unlock()
 	for i, st := range ru.sc.Steps {
 		if !sleepUntil(ctx, ru.started.Add(scaled(st.At.D(), ru.timescale))) {
 			outcome = Stopped
@@ -473,20 +479,34 @@ func (r *Runner) finish(ru *run, outcome string) {
 // faults ended. With none running it still ends any scenario faults the services hold (a
 // runner that was killed, or restarted, left them), and says so.
 func (r *Runner) Stop() Status {
-	r.mu.Lock()
-	ru := r.active
-	r.mu.Unlock()
-	if ru == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		released, unreached := r.releaseLeases(ctx, "")
-		if len(released) > 0 {
-			r.log.Info("Scenario faults left by a runner that is gone were ended", "services", strings.Join(released, ","))
-		}
-		st := r.Status()
-		st.Released, st.Unreached = released, unreached
-		return st
+	if ru := r.running(); ru != nil {
+		return r.stopRun(ru)
 	}
+	r.leftovers.Lock()
+	if ru := r.running(); ru != nil { // started meanwhile
+		r.leftovers.Unlock()
+		return r.stopRun(ru)
+	}
+	defer r.leftovers.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	released, unreached := r.releaseLeases(ctx, "")
+	if len(released) > 0 {
+		r.log.Info("Scenario faults left by a runner that is gone were ended", "services", strings.Join(released, ","))
+	}
+	st := r.Status()
+	st.Released, st.Unreached = released, unreached
+	return st
+}
+
+func (r *Runner) running() *run {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.active
+}
+
+// stopRun ends ru and returns its final status.
+func (r *Runner) stopRun(ru *run) Status {
 	ru.cancel()
 	<-ru.done
 	r.mu.Lock()
@@ -507,12 +527,8 @@ func (r *Runner) Close() {
 	if chaos != nil {
 		chaos.stop()
 	}
-	r.mu.Lock()
-	ru := r.active
-	r.mu.Unlock()
-	if ru != nil {
-		ru.cancel()
-		<-ru.done
+	if ru := r.running(); ru != nil {
+		r.stopRun(ru)
 	}
 }
 
