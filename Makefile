@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Backends for the local stack are built once into this folder (git-ignored).
 export PILLARS_TOOLS ?= $(CURDIR)/.tools
 
-.PHONY: build run up up-otlp down tools test unit browser screenshot e2e deploy-check chart-check chart-files compose-up compose-down bench bench-inprocess bench-check dashboards slo fmt vet
+.PHONY: build run up up-otlp down tools test-deps test unit browser screenshot e2e deploy-check chart-check chart-files compose-up compose-down bench bench-inprocess bench-check dashboards slo fmt vet
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/pillars
@@ -29,20 +29,24 @@ tools:
 	scripts/tools.sh
 
 # The whole proof: unit and in-process contract tests with the race detector (on SQLite and
-# on a real PostgreSQL the tests start themselves: PostgreSQL's server must be installed),
+# on a real PostgreSQL the tests start themselves; test-deps installs Debian's server once),
 # the pages in a real headless Chromium, the deploy/ and chart checks, the benchmark harness's
 # own tests, then the end-to-end suite against real backends.
-test: vet unit browser deploy-check chart-check bench-check e2e
+test: test-deps vet unit browser deploy-check chart-check bench-check e2e
 
 vet:
 	$(GO) vet ./...
 
-unit:
+# PostgreSQL's server and Chromium, from Debian's packages, when missing (scripts/test-deps.sh).
+test-deps:
+	scripts/test-deps.sh
+
+unit: test-deps
 	$(GO) test -race -count=1 ./...
 
 # The console and the pages of `pillars all`, driven in a real headless Chromium (Debian's
 # chromium, or $PILLARS_CHROMIUM): no console error, a click starts a scenario, the trace links.
-browser:
+browser: test-deps
 	$(GO) vet -tags browser ./cmd/pillars/
 	$(GO) test -race -tags browser -count=1 -run '^TestBrowser' ./cmd/pillars/
 

@@ -63,7 +63,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	plain := bin
-	if raceEnabled && (runs(scenarioStackA.usedBy) || runs(baselineStack.usedBy)) {
+	if raceEnabled && (runs(scenarioStackA.usedBy) || runs(baselineStack.usedBy) || runs(drillStack.usedBy)) {
 		if plain, err = buildPillars(ctx, repo, binDir, false); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 			return 1
@@ -76,7 +76,7 @@ func run(m *testing.M) int {
 	}
 	defer s.close()
 	stk = s
-	for _, opts := range []stackOptions{scenarioStackA, scenarioStackB, scenarioStackC, baselineStack} {
+	for _, opts := range []stackOptions{scenarioStackA, scenarioStackB, scenarioStackC, baselineStack, drillStack} {
 		if !runs(opts.usedBy) {
 			continue // go test -run without the tests that need it: save the machine five processes
 		}

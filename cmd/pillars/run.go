@@ -21,6 +21,7 @@ Usage:
   pillars verify       check a running deployment end to end through its backends' query APIs
   pillars trace <id>   print a trace as a waterfall, with its log lines and the exemplars naming it
   pillars scenario     put a running deployment through an incident: list, run, stop, status, reveal, check
+  pillars drill        practise diagnosis: seeded unlabelled incidents, graded answers: start, status, answer, reveal, score, bench, export
   pillars version      print the version
 
 Run 'pillars <command> --help' for the flags of a command.
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTrace(ctx, args[1:], getenv, stdout, stderr)
 	case "scenario":
 		return runScenario(ctx, args[1:], getenv, stdout, stderr)
+	case "drill":
+		return runDrill(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "pillars", version())
 		return nil

@@ -10,7 +10,10 @@ import (
 )
 
 // Client is the typed client the frontend uses to call the backend. Failures come back as
-// telemetry.Client reports them: telemetry.Classify tells them apart.
+// telemetry.Client reports them, telemetry.Classify tells them apart, and only the codes this
+// API documents mean what they say: a 404 user_not_found or product_not_found is a
+// *telemetry.NotFoundError, while any other error answer (a wrong URL's 404 no_route) stays
+// the callee's *telemetry.HTTPError, this caller's failure.
 type Client struct {
 	base string
 	http *telemetry.Client
@@ -26,7 +29,7 @@ func NewClient(baseURL string, c *telemetry.Client) *Client {
 func (c *Client) GetUser(ctx context.Context, id int64) (UserResponse, error) {
 	var r UserResponse
 	if err := c.http.GetJSON(ctx, "/api/user/{id}", c.base+"/api/user/"+strconv.FormatInt(id, 10), &r); err != nil {
-		return UserResponse{}, err
+		return UserResponse{}, telemetry.KnownNotFound(err, CodeUserNotFound)
 	}
 	if r.User.ID != id {
 		return UserResponse{}, fmt.Errorf("%w: asked for user %d, got user %d", telemetry.ErrBadAnswer, id, r.User.ID)
@@ -38,7 +41,7 @@ func (c *Client) GetUser(ctx context.Context, id int64) (UserResponse, error) {
 func (c *Client) GetProduct(ctx context.Context, id int64) (ProductResponse, error) {
 	var r ProductResponse
 	if err := c.http.GetJSON(ctx, "/api/product/{id}", c.base+"/api/product/"+strconv.FormatInt(id, 10), &r); err != nil {
-		return ProductResponse{}, err
+		return ProductResponse{}, telemetry.KnownNotFound(err, CodeProductNotFound)
 	}
 	if r.Product.ID != id {
 		return ProductResponse{}, fmt.Errorf("%w: asked for product %d, got product %d", telemetry.ErrBadAnswer, id, r.Product.ID)
@@ -46,7 +49,8 @@ func (c *Client) GetProduct(ctx context.Context, id int64) (ProductResponse, err
 	return r, nil
 }
 
-// GetData asks for the home page overview.
+// GetData asks for the home page overview, which always exists: no error answer of the
+// backend means "not found" here.
 func (c *Client) GetData(ctx context.Context) (DataResponse, error) {
 	var r DataResponse
 	err := c.http.GetJSON(ctx, "/api/data", c.base+"/api/data", &r)

@@ -26,7 +26,8 @@ func TestDatabaseFailuresMapToStatuses(t *testing.T) {
 		{"missing product", "/api/product/1001", nil, http.StatusNotFound, telemetry.CallNotFound, "product 1001 does not exist"},
 		{"database 500", "/api/user/5", func(f *fakeDB) { f.status = 500 }, http.StatusBadGateway, telemetry.CallError, "database error for user 5: it failed (500: injected failure)"},
 		{"database 503", "/api/product/5", func(f *fakeDB) { f.status = 503 }, http.StatusBadGateway, telemetry.CallError, "database error for product 5"},
-		{"database 429", "/api/user/5", func(f *fakeDB) { f.status = 429 }, http.StatusTooManyRequests, telemetry.CallClientError, "database rejected the request for user 5"},
+		{"database 429", "/api/user/5", func(f *fakeDB) { f.status = 429 }, http.StatusBadGateway, telemetry.CallClientError, "database refused the request for user 5: it failed (429: injected failure)"},
+		{"database 404 without its code", "/api/user/5", func(f *fakeDB) { f.status = 404 }, http.StatusBadGateway, telemetry.CallClientError, "database refused the request for user 5"},
 		{"slow database", "/api/user/5", func(f *fakeDB) { f.hang = true }, http.StatusGatewayTimeout, telemetry.CallTimeout, "database did not answer in time for user 5 (timeout 100ms)"},
 	}
 	for _, c := range cases {

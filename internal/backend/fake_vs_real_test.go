@@ -15,7 +15,8 @@ import (
 
 // The fake database the other tests use answers like the real service: the same requests,
 // sent through a backend in front of each, get the same statuses and answers of the same
-// shape (every JSON key the real one has, no other), and each answer validates.
+// shape (every JSON key the real one has, no other), error answers carry the same code, and
+// each answer validates.
 func TestFakeDatabaseAnswersLikeTheRealOne(t *testing.T) {
 	realDB := startRealDatabase(t)
 	fake := startBackend(t, newFakeDB(t), Config{})
@@ -41,6 +42,9 @@ func TestFakeDatabaseAnswersLikeTheRealOne(t *testing.T) {
 			if fk, rk := telemetrytest.JSONKeys(t, f.body), telemetrytest.JSONKeys(t, r.body); !slices.Equal(fk, rk) {
 				t.Errorf("answers differ in shape:\nfake %v\nreal %v", fk, rk)
 			}
+			if fc, rc := errorCode(t, f.body), errorCode(t, r.body); fc != rc {
+				t.Errorf("fake answered code %q, real %q", fc, rc)
+			}
 			if c.validate == nil {
 				return
 			}
@@ -51,6 +55,16 @@ func TestFakeDatabaseAnswersLikeTheRealOne(t *testing.T) {
 			}
 		})
 	}
+}
+
+// errorCode is the code of a JSON error answer, "" for any other answer.
+func errorCode(t *testing.T, body []byte) string {
+	t.Helper()
+	var e telemetry.ErrorBody
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("answer %s: %v", body, err)
+	}
+	return e.Code
 }
 
 func validates[T telemetry.Answer](body []byte) error {

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"cmp"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -79,21 +80,23 @@ func (f *fakeDB) wrap(h http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		if status != 0 {
-			fakeError(w, status, "injected failure")
+			fakeError(w, status, "", "injected failure")
 			return
 		}
 		h(w, r)
 	}
 }
 
-func fakeError(w http.ResponseWriter, status int, msg string) {
-	telemetry.WriteJSON(w, status, telemetry.ErrorBody{Error: msg, Status: status})
+// fakeError answers the database's JSON error; code "" is the status's own, as the real
+// service's.
+func fakeError(w http.ResponseWriter, status int, code, msg string) {
+	telemetry.WriteJSON(w, status, telemetry.ErrorBody{Error: msg, Code: cmp.Or(code, telemetry.CodeOf(nil, status)), Status: status})
 }
 
 func (f *fakeDB) user(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 || id > 5000 {
-		fakeError(w, http.StatusNotFound, "user "+r.PathValue("id")+" not found")
+		fakeError(w, http.StatusNotFound, database.CodeUserNotFound, "user "+r.PathValue("id")+" not found")
 		return
 	}
 	telemetry.WriteJSON(w, http.StatusOK, database.User{
@@ -119,7 +122,7 @@ func fakeProduct(id int64) database.Product {
 func (f *fakeDB) product(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 || id > 1000 {
-		fakeError(w, http.StatusNotFound, "product "+r.PathValue("id")+" not found")
+		fakeError(w, http.StatusNotFound, database.CodeProductNotFound, "product "+r.PathValue("id")+" not found")
 		return
 	}
 	telemetry.WriteJSON(w, http.StatusOK, fakeProduct(id))
@@ -140,6 +143,6 @@ func (f *fakeDB) query(w http.ResponseWriter, r *http.Request) {
 			{Category: "tools", Products: 400}, {Category: "clearance", Products: 20},
 		}})
 	default:
-		fakeError(w, http.StatusBadRequest, "unknown query "+strconv.Quote(name))
+		fakeError(w, http.StatusBadRequest, database.CodeInvalidQuery, "unknown query "+strconv.Quote(name))
 	}
 }

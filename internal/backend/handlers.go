@@ -46,7 +46,7 @@ func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	telemetry.WriteJSON(w, http.StatusOK, UserResponse{User: user, Cache: cache})
+	telemetry.WriteJSON(w, http.StatusOK, UserResponse{User: userOf(user), Cache: cache})
 	s.tel.Logger.InfoContext(ctx, "User "+idText+" request completed", idAttr, "cache", cache)
 }
 
@@ -85,7 +85,7 @@ func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
 		s.tel.WriteError(w, r, http.StatusInternalServerError, errors.New("pricing failed for "+subject+": "+err.Error()))
 		return
 	}
-	telemetry.WriteJSON(w, http.StatusOK, ProductResponse{Product: product, Pricing: pricing, Cache: cache})
+	telemetry.WriteJSON(w, http.StatusOK, ProductResponse{Product: productOf(product), Pricing: pricing, Cache: cache})
 	s.tel.Logger.InfoContext(ctx, "Product "+idText+" request completed", idAttr, "cache", cache)
 }
 
@@ -124,7 +124,7 @@ func (s *Service) loadData(ctx context.Context) (DataResponse, error) {
 	if err := cmp.Or(topErr, catErr); err != nil {
 		return DataResponse{}, err
 	}
-	return DataResponse{TopProducts: top, Categories: categories}, nil
+	return DataResponse{TopProducts: topProductsOf(top), Categories: categoriesOf(categories)}, nil
 }
 
 func cacheState(hit bool) string {

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // defaultLeakLimit bounds the memory leak when memory_leak_limit is not given: enough to be
@@ -73,8 +72,8 @@ func (s *Service) leaking(h http.HandlerFunc) http.HandlerFunc {
 				limit = defaultLeakLimit
 			}
 			kept, report := s.leak.grow(int64(f.MemoryLeak), limit)
-			trace.SpanFromContext(r.Context()).SetAttributes(attribute.Int64("pillars.fault.memory_kept_bytes", kept))
-			if report {
+			s.faults.Annotate(r.Context(), attribute.Int64("pillars.fault.memory_kept_bytes", kept))
+			if report && s.faults.Labelled() {
 				s.tel.Logger.WarnContext(r.Context(), "Memory kept for good by the memory_leak fault",
 					"kept_bytes", kept, "limit_bytes", limit)
 			}

@@ -119,13 +119,13 @@ func (s *Service) applyPricingRules(ctx context.Context, p database.Product) (Pr
 	defer span.End()
 	f := s.faults.ForRequest(ctx)
 	if f.CPUBurn > 0 {
-		span.SetAttributes(attribute.Int64("pillars.fault.cpu_burn_ms", f.CPUBurn.D().Milliseconds()))
+		s.faults.Annotate(ctx, attribute.Int64("pillars.fault.cpu_burn_ms", f.CPUBurn.D().Milliseconds()))
 		burnCPU(f.CPUBurn.D())
 	}
 	pr, err := priceOf(p)
 	if err == nil && faults.Happens(f.PricingErrorRate) {
-		span.SetAttributes(attribute.Bool("pillars.fault.error", true))
-		err = errPricingFault
+		s.faults.Annotate(ctx, attribute.Bool("pillars.fault.error", true))
+		err = s.faults.Unlabel(errPricingFault, "pricing rules failed: rule evaluation error")
 	}
 	telemetry.Observe(ctx, s.metrics.pricing, time.Since(start).Seconds())
 	if err != nil {

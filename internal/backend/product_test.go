@@ -116,12 +116,14 @@ func TestDataRequestRunsBothQueriesAndIsCached(t *testing.T) {
 	}
 }
 
-func TestUnknownQueryIsAClientError(t *testing.T) {
+// The backend builds its queries itself: the database refusing one (a 400) is the backend's
+// failure, a 502, counted as the call's client_error.
+func TestRefusedQueryIsABadGateway(t *testing.T) {
 	db := newFakeDB(t)
 	db.set(func(f *fakeDB) { f.status = http.StatusBadRequest })
 	h := startBackend(t, db, Config{})
-	if a := h.get(t, "/api/data"); a.status != http.StatusBadRequest {
-		t.Errorf("status %d, want the database's 400 passed on; body %s", a.status, a.body)
+	if a := h.get(t, "/api/data"); a.status != http.StatusBadGateway {
+		t.Errorf("status %d, want 502; body %s", a.status, a.body)
 	}
 	if v := h.dbCalls(t, opQuery, telemetry.CallClientError); v != 2 {
 		t.Errorf("backend_database_calls_total{query,client_error} = %v, want 2", v)

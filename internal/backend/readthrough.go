@@ -53,7 +53,7 @@ func cached[K comparable, V any](ctx context.Context, s *Service, rt *readThroug
 	}
 	s.metrics.cacheMiss.Inc()
 	if bypassed {
-		trace.SpanFromContext(ctx).SetAttributes(attribute.Bool("pillars.fault.cache_off", true))
+		s.faults.Annotate(ctx, attribute.Bool("pillars.fault.cache_off", true))
 	}
 	s.tel.Logger.InfoContext(ctx, "Cache miss for "+subject, id, "cache", cacheMiss)
 	return v, false

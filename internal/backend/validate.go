@@ -8,16 +8,16 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
-	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/ids"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
-// validateUserID is the seed's validate_user_id span: parseID, traced and timed.
+// validateUserID is the seed's validate_user_id span: ids.Parse, traced and timed.
 func (s *Service) validateUserID(ctx context.Context, raw string) (int64, error) {
 	start := time.Now()
 	ctx, span := s.tel.Tracer.Start(ctx, "validate_user_id")
 	defer span.End()
-	id, err := database.ParseID("user", raw)
+	id, err := ids.Parse("user", raw)
 	telemetry.Observe(ctx, s.metrics.validateUser, time.Since(start).Seconds())
 	if err != nil {
 		span.SetAttributes(attribute.String("app.user.id.input", telemetry.Excerpt(raw)),
@@ -34,7 +34,7 @@ func (s *Service) validateUserID(ctx context.Context, raw string) (int64, error)
 // so it is only timed.
 func (s *Service) validateProductID(ctx context.Context, raw string) (int64, error) {
 	start := time.Now()
-	id, err := database.ParseID("product", raw)
+	id, err := ids.Parse("product", raw)
 	telemetry.Observe(ctx, s.metrics.validateProduct, time.Since(start).Seconds())
 	return id, err
 }

@@ -23,11 +23,13 @@ func NewClient(baseURL string, c *telemetry.Client) *Client {
 	return &Client{base: strings.TrimSuffix(baseURL, "/"), http: c}
 }
 
-// GetUser fetches one user. A missing user is a *telemetry.HTTPError with status 404.
+// GetUser fetches one user. A missing user (404 user_not_found) is a
+// *telemetry.NotFoundError; any other error answer stays a *telemetry.HTTPError, which
+// telemetry.Classify counts as this caller's failure (a 404 no_route means a wrong URL).
 func (c *Client) GetUser(ctx context.Context, id int64) (User, error) {
 	var u User
 	if err := c.get(ctx, "/db/user/{id}", "/db/user/"+strconv.FormatInt(id, 10), &u); err != nil {
-		return User{}, err
+		return User{}, telemetry.KnownNotFound(err, CodeUserNotFound)
 	}
 	if u.ID != id {
 		return User{}, fmt.Errorf("%w: asked for user %d, got user %d", telemetry.ErrBadAnswer, id, u.ID)
@@ -35,11 +37,12 @@ func (c *Client) GetUser(ctx context.Context, id int64) (User, error) {
 	return u, nil
 }
 
-// GetProduct fetches one product with its inventory.
+// GetProduct fetches one product with its inventory; a missing one (404 product_not_found)
+// is a *telemetry.NotFoundError.
 func (c *Client) GetProduct(ctx context.Context, id int64) (Product, error) {
 	var p Product
 	if err := c.get(ctx, "/db/product/{id}", "/db/product/"+strconv.FormatInt(id, 10), &p); err != nil {
-		return Product{}, err
+		return Product{}, telemetry.KnownNotFound(err, CodeProductNotFound)
 	}
 	if p.ID != id {
 		return Product{}, fmt.Errorf("%w: asked for product %d, got product %d", telemetry.ErrBadAnswer, id, p.ID)

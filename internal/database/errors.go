@@ -14,15 +14,29 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
+// The codes of this service's own error answers (ErrorBody.Code), beside the ones every
+// service shares (telemetry.CodeNoRoute, ids.CodeInvalid). Client maps the not-found codes to
+// a *telemetry.NotFoundError; a caller relies on nothing else.
+const (
+	CodeUserNotFound    = "user_not_found"
+	CodeProductNotFound = "product_not_found"
+	CodeInvalidQuery    = "invalid_query" // a named query's name or parameters are wrong
+)
+
 func badRequest(format string, args ...any) error {
-	return &telemetry.HTTPError{Status: http.StatusBadRequest, Err: fmt.Errorf(format, args...)}
+	return &telemetry.HTTPError{Status: http.StatusBadRequest, Code: CodeInvalidQuery, Err: fmt.Errorf(format, args...)}
 }
 
-func notFound(format string, args ...any) error {
-	return &telemetry.HTTPError{Status: http.StatusNotFound, Err: fmt.Errorf(format, args...)}
+func userNotFound(id int64) error {
+	return &telemetry.HTTPError{Status: http.StatusNotFound, Code: CodeUserNotFound, Err: fmt.Errorf("user %d not found", id)}
+}
+
+func productNotFound(id int64) error {
+	return &telemetry.HTTPError{Status: http.StatusNotFound, Code: CodeProductNotFound, Err: fmt.Errorf("product %d not found", id)}
 }
 
 // statusOf is the one place that maps this service's errors to HTTP statuses.
@@ -51,6 +65,8 @@ func publicMessage(err error) string {
 		return he.Err.Error()
 	}
 	switch {
+	case errors.Is(err, errInjected) && faults.Unlabelled(err):
+		return "the query failed" // a drill: as a real failure reads
 	case errors.Is(err, errInjected):
 		return "the query failed on purpose (fault injection)"
 	case errors.Is(err, context.DeadlineExceeded):
@@ -121,5 +137,5 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.tel.Logger.LogAttrs(r.Context(), slog.LevelError, "Request failed in the database",
 			slog.String("error", err.Error()))
 	}
-	s.tel.WriteError(w, r, status, errors.New(publicMessage(err)))
+	s.tel.WriteError(w, r, status, &telemetry.HTTPError{Status: status, Code: telemetry.CodeOf(err, status), Err: errors.New(publicMessage(err))})
 }

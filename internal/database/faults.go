@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pillars-o11y/pillars/internal/faults"
 )
@@ -27,17 +26,16 @@ func (s *Service) inject(ctx context.Context) error {
 	if f.Latency == 0 && f.Jitter == 0 && f.ErrorRate == 0 {
 		return nil
 	}
-	span := trace.SpanFromContext(ctx)
 	if d := f.Latency.D() + jitter(f.Jitter.D()); d > 0 {
-		span.SetAttributes(attribute.Int64("pillars.fault.latency_ms", d.Milliseconds()))
+		s.faults.Annotate(ctx, attribute.Int64("pillars.fault.latency_ms", d.Milliseconds()))
 		if err := faults.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
 	if faults.Happens(f.ErrorRate) {
-		span.SetAttributes(attribute.Bool("pillars.fault.error", true))
-		return fmt.Errorf("%w: query failed on purpose (error_rate %s)", errInjected,
-			strconv.FormatFloat(float64(f.ErrorRate), 'g', -1, 64))
+		s.faults.Annotate(ctx, attribute.Bool("pillars.fault.error", true))
+		return s.faults.Unlabel(fmt.Errorf("%w: query failed on purpose (error_rate %s)", errInjected,
+			strconv.FormatFloat(float64(f.ErrorRate), 'g', -1, 64)), "query failed: I/O error")
 	}
 	return nil
 }
@@ -100,7 +98,9 @@ func (s *Service) setIndexMissing(ctx context.Context, missing bool) error {
 	if missing {
 		msg = "Index " + faultyIndex + " dropped"
 	}
-	s.tel.Logger.InfoContext(ctx, msg, "index", faultyIndex)
+	if s.faults.Labelled() { // in a drill, the index is found missing from the plans, not told
+		s.tel.Logger.InfoContext(ctx, msg, "index", faultyIndex)
+	}
 	return nil
 }
 

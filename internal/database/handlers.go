@@ -7,12 +7,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pillars-o11y/pillars/internal/ids"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
 // getUser answers GET /db/user/{id}: the user with their order count and lifetime spend.
 func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
-	id, err := ParseID("user", r.PathValue("id"))
+	id, err := ids.Parse("user", r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -37,7 +38,7 @@ func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.fail(w, r, err)
 	case !found:
-		s.fail(w, r, notFound("user %d not found", id))
+		s.fail(w, r, userNotFound(id))
 	default:
 		telemetry.WriteJSON(w, http.StatusOK, u)
 	}
@@ -45,7 +46,7 @@ func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
 
 // getProduct answers GET /db/product/{id}: the product joined with its per-warehouse stock.
 func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
-	id, err := ParseID("product", r.PathValue("id"))
+	id, err := ids.Parse("product", r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -74,7 +75,7 @@ func (s *Service) getProduct(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.fail(w, r, err)
 	case !found:
-		s.fail(w, r, notFound("product %d not found", id))
+		s.fail(w, r, productNotFound(id))
 	default:
 		telemetry.WriteJSON(w, http.StatusOK, p)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pillars-o11y/pillars/internal/ids"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -68,7 +69,7 @@ func newNamedQueries(s *statements) namedQueries {
 			return rows.Scan(&c.Category, &c.Products, &c.MinPriceCents, &c.MaxPriceCents, &c.AvgPriceCents)
 		})},
 		{name: "user_orders", stmt: s.userOrders, params: []queryParam{
-			{name: "user_id", required: true, min: 1, max: MaxID},
+			{name: "user_id", required: true, min: 1, max: ids.Max},
 			{name: "limit", def: 20, min: 1, max: 100},
 		}, rows: readRows(func(rows *sql.Rows, o *UserOrder) error {
 			var created int64
@@ -148,8 +149,8 @@ func (p queryParam) read(query string, given []string) (int64, error) {
 	case len(given) > 1:
 		return 0, badRequest("parameter %s of query %s given %d times", p.name, query, len(given))
 	}
-	v, err := parseDecimal(given[0])
-	negative := errors.Is(err, errSign) && given[0][0] == '-'
+	v, err := ids.ParseDigits(given[0])
+	negative := errors.Is(err, ids.ErrSign) && given[0][0] == '-'
 	if err != nil && !errors.Is(err, strconv.ErrRange) && !negative {
 		return 0, badRequest("parameter %s of query %s must be an integer written with digits only, got %s", p.name, query, telemetry.Quote(given[0]))
 	}

@@ -51,7 +51,7 @@ CREATE TABLE pillars_seed (
 `
 
 // postgresSchema is the same schema in PostgreSQL's types. integer is four bytes there: every
-// id fits (see MaxID) and so does an order's total (at most five of the dearest product, about
+// id fits (see ids.Max) and so does an order's total (at most five of the dearest product, about
 // 12 500 dollars), whose sums are bigint; times are bigint, past 2038.
 const postgresSchema = `
 CREATE TABLE users (

@@ -53,18 +53,21 @@ func (s *Switch[T]) Routes(mux *http.ServeMux, tel *telemetry.Telemetry, guard *
 				tel.WriteError(w, r, status, errors.New("invalid faults: "+err.Error()))
 				return
 			}
-			desc := s.Describe(&v)
-			if desc == "" {
-				desc = "none"
+			if s.Labelled() { // a drill's change leaves no line that names it
+				desc := s.Describe(&v)
+				if desc == "" {
+					desc = "none"
+				}
+				attrs := []slog.Attr{slog.String("faults", desc), slog.String("method", r.Method)}
+				if ttl > 0 {
+					attrs = append(attrs, slog.String("lease", ttl.String()))
+				}
+				tel.Logger.LogAttrs(r.Context(), slog.LevelInfo, "Fault injection updated", attrs...)
 			}
-			attrs := []slog.Attr{slog.String("faults", desc), slog.String("method", r.Method)}
-			if ttl > 0 {
-				attrs = append(attrs, slog.String("lease", ttl.String()))
-			}
-			tel.Logger.LogAttrs(r.Context(), slog.LevelInfo, "Fault injection updated", attrs...)
 			telemetry.WriteJSON(w, http.StatusOK, v)
 		}))
 	}
+	s.labelRoutes(mux, tel, guard)
 	mux.Handle("PUT /admin/faults", change(func(s *Switch[T], r *http.Request, ttl time.Duration) (T, error) { return s.Replace(r.Body, ttl) }))
 	mux.Handle("PATCH /admin/faults", change(func(s *Switch[T], r *http.Request, ttl time.Duration) (T, error) { return s.Patch(r.Body, ttl) }))
 	s.leaseRoutes(mux, tel, guard)
@@ -98,7 +101,7 @@ func (s *Switch[T]) leaseRoutes(mux *http.ServeMux, tel *telemetry.Telemetry, gu
 	})))
 	mux.Handle("DELETE /admin/faults/lease", guard.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		released, v := s.Release()
-		if released {
+		if released && s.Labelled() { // a drill's change leaves no line that names it
 			desc := s.Describe(&v)
 			if desc == "" {
 				desc = "none"

@@ -64,7 +64,7 @@ func (s *Switch[T]) expire(l *lease) {
 	}
 	s.lease = nil
 	s.store(s.base)
-	if log := s.log.Load(); log != nil {
+	if log := s.log.Load(); log != nil && s.Labelled() { // a drill's change leaves no line that names it
 		desc := s.Describe(&s.base)
 		if desc == "" {
 			desc = "none"

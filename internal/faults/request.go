@@ -12,7 +12,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
@@ -126,8 +125,8 @@ func (s *Switch[T]) Wrap(route string, enabled bool, h http.Handler) http.Handle
 			r = r.WithContext(ctx)
 		}
 		if rf, ok := any(*s.ForRequest(r.Context())).(RouteFaults); ok {
-			if err := applyRouteFaults(r.Context(), rf.RouteKnobs(), route); err != nil {
-				s.writeError(w, r, statusOfRouteFault(err), err)
+			if err := applyRouteFaults(r.Context(), &s.labels, rf.RouteKnobs(), route); err != nil {
+				s.writeError(w, r, statusOfRouteFault(err), s.Unlabel(err, "internal server error"))
 				return
 			}
 		}
@@ -186,7 +185,7 @@ func (s *Switch[T]) withRequestFaults(r *http.Request) (context.Context, error) 
 			return ctx, err
 		}
 	}
-	trace.SpanFromContext(ctx).SetAttributes(attrRequestFaults.String(encodeSpec(mine)))
+	s.Annotate(ctx, attrRequestFaults.String(encodeSpec(mine)))
 	return context.WithValue(ctx, requestKey[T]{}, &v), nil
 }
 
@@ -202,18 +201,18 @@ func statusOfRouteFault(err error) int {
 
 // applyRouteFaults waits the route latency and fails at the route error rate, when the knobs
 // name this route or none.
-func applyRouteFaults(ctx context.Context, k HTTP, route string) error {
+func applyRouteFaults(ctx context.Context, labels *Labels, k HTTP, route string) error {
 	if k.Route != "" && k.Route != route {
 		return nil
 	}
 	if k.RouteLatency > 0 {
-		trace.SpanFromContext(ctx).SetAttributes(attribute.Int64("pillars.fault.route_latency_ms", k.RouteLatency.D().Milliseconds()))
+		annotate(labels, ctx, attribute.Int64("pillars.fault.route_latency_ms", k.RouteLatency.D().Milliseconds()))
 		if err := Sleep(ctx, k.RouteLatency.D()); err != nil {
 			return err
 		}
 	}
 	if Happens(k.RouteErrorRate) {
-		trace.SpanFromContext(ctx).SetAttributes(attribute.Bool("pillars.fault.route_error", true))
+		annotate(labels, ctx, attribute.Bool("pillars.fault.route_error", true))
 		return errRouteFault
 	}
 	return nil

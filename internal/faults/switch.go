@@ -39,6 +39,7 @@ type Switch[T any] struct {
 	mu       sync.Mutex // serialises changes, so onChange sees them in order
 	onChange func(old, new T)
 	active   *prometheus.GaugeVec
+	labels   Labels // off in drill mode: see labels.go
 
 	// While a lease is held (see lease.go), base is what comes back when it ends: the
 	// faults set at start or by a person. Both guarded by mu.
@@ -103,7 +104,7 @@ func NewSwitch[T any](tier string, initial T, onChange func(old, new T), opts ..
 		for _, k := range cat.knobs {
 			s.active.WithLabelValues(k.Name) // every knob exported at 0 from the start
 		}
-		if err := o.registry.Register(s.active); err != nil {
+		if err := o.registry.Register(labelledCollector{s.active, &s.labels}); err != nil {
 			return nil, err
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // Transport breaks a service's calls to the next one as its Calls knobs say (for the request
@@ -34,21 +33,20 @@ func (t *faultyTransport[T]) RoundTrip(req *http.Request) (*http.Response, error
 	if k == (Calls{}) {
 		return t.base.RoundTrip(req)
 	}
-	span := trace.SpanFromContext(ctx)
 	if k.CallLatency > 0 {
-		span.SetAttributes(attribute.Int64("pillars.fault.call_latency_ms", k.CallLatency.D().Milliseconds()))
+		t.sw.Annotate(ctx, attribute.Int64("pillars.fault.call_latency_ms", k.CallLatency.D().Milliseconds()))
 		if err := Sleep(ctx, k.CallLatency.D()); err != nil {
 			closeBody(req)
 			return nil, err
 		}
 	}
 	if Happens(k.CallRefuseRate) {
-		span.SetAttributes(attribute.Bool("pillars.fault.call_refused", true))
+		t.sw.Annotate(ctx, attribute.Bool("pillars.fault.call_refused", true))
 		closeBody(req)
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	}
 	if Happens(k.CallDropRate) {
-		span.SetAttributes(attribute.Bool("pillars.fault.call_dropped", true))
+		t.sw.Annotate(ctx, attribute.Bool("pillars.fault.call_dropped", true))
 		return t.dropAfterSending(req)
 	}
 	return t.base.RoundTrip(req)

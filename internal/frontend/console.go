@@ -132,6 +132,9 @@ type ConsoleState struct {
 	Recent   []RecentRequest   `json:"recent"`
 	// TraceLinks says whether trace ids link to a trace viewer (a template is configured).
 	TraceLinks bool `json:"trace_links"`
+	// Drill is set while a drill runs (labels off): the faults and the scenario are hidden,
+	// since the point of a drill is to find them from their symptoms.
+	Drill bool `json:"drill,omitempty"`
 }
 
 // ServiceFaults are the knobs that are on in one service; Error says why they are not known.
@@ -160,7 +163,10 @@ func (s *Service) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 	st.Figures = s.console.figures.figures(ctx, now)
 	var wg sync.WaitGroup
 	st.Faults = make([]ServiceFaults, len(s.console.faults))
-	for i, src := range s.console.faults {
+	if st.Drill = !s.faults.Labelled(); st.Drill { // hidden while a drill runs: not even read
+		st.Faults, st.Scenario = []ServiceFaults{}, nil
+	}
+	for i, src := range s.console.faults[:len(st.Faults)] {
 		wg.Go(func() { st.Faults[i] = s.console.readFaults(ctx, src, now) })
 	}
 	recent := s.traffic.Recent()

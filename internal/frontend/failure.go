@@ -18,7 +18,11 @@ type failure struct {
 
 // classifyBackendError maps a failed backend call to the frontend's answer, from the outcome
 // telemetry.Classify gives it (the rule every tier shares). A backend error is never a 200:
-//   - the backend's 4xx passes through with its message (400 stays 400, 404 stays 404);
+//   - a user or product the backend says does not exist (its user_not_found,
+//     product_not_found) is the visitor's 404, with that code;
+//   - any other 4xx is a 502, counted as a backend error: the frontend checked the visitor's
+//     input before calling, so a refusal means a wrong --backend-url (404 no_route) or a bug,
+//     which the availability SLO must see;
 //   - its 5xx, or an answer that cannot be used, is 502: the gateway got a bad answer;
 //   - no answer within the timeout is 504;
 //   - a refused or failed connection is 503: the backend is not there;
@@ -34,9 +38,9 @@ func classifyBackendError(err error, subject string, timeout string) failure {
 	}
 	switch o.Label {
 	case telemetry.CallNotFound:
-		f.kind, f.err = errNotFound, errors.New(o.Reason)
+		f.kind, f.err = errNotFound, &telemetry.HTTPError{Status: o.Status, Code: o.Code, Err: errors.New(o.Reason)}
 	case telemetry.CallClientError:
-		f.kind, f.err = errBadRequest, errors.New(o.Reason)
+		f.kind, f.err = errBackendError, errors.New("backend refused the request for "+subject+": it "+o.Reason)
 	case telemetry.CallTimeout:
 		f.kind, f.err = errBackendTimeout, errors.New("backend did not answer within "+timeout+" for "+subject)
 	case telemetry.CallUnavailable:

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -26,6 +27,7 @@ import (
 type fakeBackend struct {
 	*httptest.Server
 	status int           // non-zero: every /api call answers this status with a JSON error
+	code   string        // that error's code; the status's own (telemetry.CodeOf) when empty
 	delay  time.Duration // every /api call waits this long (or until its caller gives up)
 
 	mu       sync.Mutex
@@ -39,32 +41,32 @@ func newFakeBackend(t testing.TB, status int, delay time.Duration) *fakeBackend 
 	mux.HandleFunc("GET /api/user/{id}", fb.api(func(r *http.Request) any {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if id > database.MaxUserID {
-			return notSeeded("user " + r.PathValue("id"))
+			return notSeeded("user "+r.PathValue("id"), backend.CodeUserNotFound)
 		}
 		return backend.UserResponse{
-			User:  database.User{ID: id, Name: "User " + r.PathValue("id"), Email: "u@example.com", Tier: "gold"},
+			User:  backend.User{ID: id, Name: "User " + r.PathValue("id"), Email: "u@example.com", Tier: "gold"},
 			Cache: "miss",
 		}
 	}))
 	mux.HandleFunc("GET /api/product/{id}", fb.api(func(r *http.Request) any {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if id > database.MaxProductID {
-			return notSeeded("product " + r.PathValue("id"))
+			return notSeeded("product "+r.PathValue("id"), backend.CodeProductNotFound)
 		}
 		return backend.ProductResponse{
-			Product: database.Product{ID: id, SKU: "SKU-" + r.PathValue("id"), Name: "Product " + r.PathValue("id"),
-				Category: "home", PriceCents: 1999, Inventory: []database.WarehouseStock{{Warehouse: "Chicago", Quantity: 3}}},
+			Product: backend.Product{ID: id, SKU: "SKU-" + r.PathValue("id"), Name: "Product " + r.PathValue("id"),
+				Category: "home", PriceCents: 1999, Inventory: []backend.WarehouseStock{{Warehouse: "Chicago", Quantity: 3}}},
 			Pricing: backend.Pricing{ListPriceCents: 1999, FinalPriceCents: 2164, TaxCents: 165, Rule: "standard"},
 			Cache:   "hit",
 		}
 	}))
 	mux.HandleFunc("GET /api/data", fb.api(func(*http.Request) any {
 		return backend.DataResponse{
-			TopProducts: []database.TopProduct{
+			TopProducts: []backend.TopProduct{
 				{ProductID: 7, Name: "Walnut <desk>", Category: "home", UnitsSold: 40, RevenueCents: 99000},
 				{ProductID: 42, Name: "Lamp", Category: "home", UnitsSold: 30, RevenueCents: 45000},
 			},
-			Categories: []database.CategorySummary{{Category: "home", Products: 12}},
+			Categories: []backend.CategorySummary{{Category: "home", Products: 12}},
 			Cache:      "miss",
 		}
 	}))
@@ -93,8 +95,8 @@ func (fb *fakeBackend) api(answer func(*http.Request) any) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/json")
 		if fb.status != 0 {
 			w.WriteHeader(fb.status)
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"error": "fake backend says " + strconv.Itoa(fb.status), "status": fb.status,
+			_ = json.NewEncoder(w).Encode(telemetry.ErrorBody{
+				Error: "fake backend says " + strconv.Itoa(fb.status), Code: cmp.Or(fb.code, telemetry.CodeOf(nil, fb.status)), Status: fb.status,
 			})
 			return
 		}
@@ -107,8 +109,8 @@ func (fb *fakeBackend) api(answer func(*http.Request) any) http.HandlerFunc {
 }
 
 // notSeeded is the backend's answer for an id past the seeded range.
-func notSeeded(subject string) telemetry.ErrorBody {
-	return telemetry.ErrorBody{Error: subject + " does not exist", Status: http.StatusNotFound}
+func notSeeded(subject, code string) telemetry.ErrorBody {
+	return telemetry.ErrorBody{Error: subject + " does not exist", Code: code, Status: http.StatusNotFound}
 }
 
 func (fb *fakeBackend) received() []*http.Request {

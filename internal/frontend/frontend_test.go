@@ -15,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/pillars-o11y/pillars/internal/backend"
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
@@ -210,8 +212,9 @@ func TestHomePage(t *testing.T) {
 	})
 }
 
-// A backend failure is never a 200: its 4xx passes through, its 5xx is a 502, no answer in
-// time is a 504, no backend at all a 503; each a JSON error counted by type.
+// A backend failure is never a 200: a user it says does not exist is a 404, any other 4xx
+// and its 5xx are a 502, no answer in time is a 504, no backend at all a 503; each a JSON
+// error counted by type.
 func TestBackendFailures(t *testing.T) {
 	closed := newFakeBackend(t, 0, 0)
 	closed.Close()
@@ -222,8 +225,11 @@ func TestBackendFailures(t *testing.T) {
 		kind       errorType
 		message    string
 	}{
-		{"not found", fakeURL(http.StatusNotFound, 0), http.StatusNotFound, errNotFound, "fake backend says 404"},
-		{"bad request", fakeURL(http.StatusBadRequest, 0), http.StatusBadRequest, errBadRequest, "fake backend says 400"},
+		{"not found", fakeCodeURL(http.StatusNotFound, backend.CodeUserNotFound), http.StatusNotFound, errNotFound, "fake backend says 404"},
+		{"no route", fakeCodeURL(http.StatusNotFound, telemetry.CodeNoRoute), http.StatusBadGateway, errBackendError,
+			"backend refused the request for user 123: it failed (404 no_route: fake backend says 404)"},
+		{"404 without a code", fakeURL(http.StatusNotFound, 0), http.StatusBadGateway, errBackendError, "backend refused the request for user 123"},
+		{"bad request", fakeURL(http.StatusBadRequest, 0), http.StatusBadGateway, errBackendError, "backend refused the request for user 123"},
 		{"backend error", fakeURL(http.StatusInternalServerError, 0), http.StatusBadGateway, errBackendError, "backend answered 500 for user 123: fake backend says 500"},
 		{"backend unavailable upstream", fakeURL(http.StatusServiceUnavailable, 0), http.StatusBadGateway, errBackendError, "backend answered 503"},
 		{"slow backend", fakeURL(0, time.Minute), http.StatusGatewayTimeout, errBackendTimeout, "backend did not answer within 100ms"},
@@ -294,6 +300,15 @@ func TestBackendFailures(t *testing.T) {
 
 func fakeURL(status int, delay time.Duration) func(t *testing.T) string {
 	return func(t *testing.T) string { return newFakeBackend(t, status, delay).URL }
+}
+
+// fakeCodeURL is a fake backend whose every /api call answers status with code.
+func fakeCodeURL(status int, code string) func(t *testing.T) string {
+	return func(t *testing.T) string {
+		fb := newFakeBackend(t, status, 0)
+		fb.code = code
+		return fb.URL
+	}
 }
 
 // Unknown routes and wrong methods are JSON errors whose metrics never carry the raw path.

@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pillars-o11y/pillars/internal/backend"
-	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/ids"
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
@@ -34,13 +34,13 @@ type (
 )
 
 // serveUser answers GET /user/{id}, as JSON or, for a browser, as a page. The id is judged
-// here first, by the rule every service applies (database.ParseID): a bad id is answered 400
+// here first, by the rule every service applies (ids.Parse): a bad id is answered 400
 // without a backend call.
 func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Add("Vary", "Accept") // JSON, or a page for a browser
 	raw := r.PathValue("id")
-	id, err := database.ParseID("user", raw)
+	id, err := ids.Parse("user", raw)
 	if err != nil {
 		s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching user "+telemetry.Excerpt(raw), slog.String("user_id_input", telemetry.Excerpt(raw)))
 		s.invalid(w, r, err)
@@ -72,7 +72,7 @@ func (s *Service) serveProduct(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Add("Vary", "Accept")
 	raw := r.PathValue("id")
-	id, err := database.ParseID("product", raw)
+	id, err := ids.Parse("product", raw)
 	if err != nil {
 		s.tel.Logger.LogAttrs(ctx, slog.LevelInfo, "Fetching product "+telemetry.Excerpt(raw), slog.String("product_id_input", telemetry.Excerpt(raw)))
 		s.invalid(w, r, err)
@@ -162,7 +162,8 @@ func callOnce[T any](s *Service, ctx context.Context, timeout time.Duration, rou
 }
 
 // retryable says whether trying again could help: not for an answer about the request itself
-// (a 4xx), nor once the visitor has gone.
+// (not found, or a refusal that the same request would get again), nor once the visitor has
+// gone.
 func retryable(err error) bool {
 	switch telemetry.Classify(err).Label {
 	case telemetry.CallNotFound, telemetry.CallClientError, telemetry.CallCanceled:

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/pillars-o11y/pillars/internal/backend"
-	"github.com/pillars-o11y/pillars/internal/database"
 )
 
 type productLink struct {
@@ -56,7 +55,7 @@ func (s *Service) renderHome(w http.ResponseWriter, r *http.Request, data backen
 }
 
 // topProductLinks links the backend's top products that lie inside the seeded range.
-func topProductLinks(top []database.TopProduct, maxProductID int64) []productLink {
+func topProductLinks(top []backend.TopProduct, maxProductID int64) []productLink {
 	var out []productLink
 	for _, p := range top {
 		if p.ProductID < 1 || p.ProductID > maxProductID {

@@ -3,7 +3,7 @@ package frontend
 import (
 	"testing"
 
-	"github.com/pillars-o11y/pillars/internal/database"
+	"github.com/pillars-o11y/pillars/internal/backend"
 )
 
 func TestPrefersHTML(t *testing.T) {
@@ -31,7 +31,7 @@ func TestPrefersHTML(t *testing.T) {
 }
 
 func TestTopProductLinks(t *testing.T) {
-	links := topProductLinks([]database.TopProduct{
+	links := topProductLinks([]backend.TopProduct{
 		{ProductID: 7, Name: "Desk"},
 		{ProductID: 2000, Name: "Far"}, // outside the seeded range
 		{ProductID: 0, Name: "None"},

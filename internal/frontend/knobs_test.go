@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pillars-o11y/pillars/internal/faults"
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
 // retries turns one failure into a storm: each attempt is its own call and CLIENT span in the
@@ -35,12 +36,20 @@ func TestRetriesMakeARetryStorm(t *testing.T) {
 		}
 		return nil
 	})
-	// A 404 is an answer, not a failure: never retried.
-	fb404 := newFakeBackend(t, http.StatusNotFound, 0)
+	// A missing user is an answer, not a failure: never retried.
+	fb404 := newFakeBackend(t, 0, 0)
 	fe404 := newTestFrontend(t, fb404.URL, Config{Faults: faults.Frontend{Retries: 2}})
-	get(t, http.DefaultClient, fe404.URL+"/user/1", "")
+	get(t, http.DefaultClient, fe404.URL+"/user/999999", "")
 	if n := len(fb404.received()); n != 1 {
-		t.Errorf("a 404 was asked %d times", n)
+		t.Errorf("a missing user was asked %d times", n)
+	}
+	// Nor is a refusal (a wrong URL's 404 no_route): the same request gets it again.
+	fbWrong := newFakeBackend(t, http.StatusNotFound, 0)
+	fbWrong.code = telemetry.CodeNoRoute
+	feWrong := newTestFrontend(t, fbWrong.URL, Config{Faults: faults.Frontend{Retries: 2}})
+	get(t, http.DefaultClient, feWrong.URL+"/user/1", "")
+	if n := len(fbWrong.received()); n != 1 {
+		t.Errorf("a refused call was asked %d times", n)
 	}
 }
 

@@ -15,9 +15,9 @@ import (
 type errorType string
 
 const (
-	errBadRequest         errorType = "bad_request"         // the backend judged the input invalid (4xx but 404)
+	errBadRequest         errorType = "bad_request"         // the visitor's input is invalid (a bad id)
 	errNotFound           errorType = "not_found"           // the user or product does not exist
-	errBackendError       errorType = "backend_error"       // the backend answered 5xx or garbage
+	errBackendError       errorType = "backend_error"       // the backend answered 5xx, refused the call (4xx) or garbage
 	errBackendUnavailable errorType = "backend_unavailable" // the backend could not be reached
 	errBackendTimeout     errorType = "backend_timeout"     // the backend did not answer in time
 	errInternal           errorType = "internal"            // a failure of the frontend itself

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -38,7 +39,7 @@ func startRealBackend(t *testing.T) string {
 }
 
 // Every route of the frontend answers the same through the fake backend as through the real
-// backend and database: the same status and an answer of the same shape. This is what keeps
+// backend and database: the same status, an answer of the same shape, the same error code. This is what keeps
 // the fake honest (a fake that said "id" where the service says "product_id" fails here).
 func TestFakeBackendAnswersLikeTheRealOne(t *testing.T) {
 	fake := newTestFrontend(t, newFakeBackend(t, 0, 0).URL, Config{})
@@ -52,6 +53,10 @@ func TestFakeBackendAnswersLikeTheRealOne(t *testing.T) {
 			}
 			if fk, rk := telemetrytest.JSONKeys(t, fb), telemetrytest.JSONKeys(t, rb); !slices.Equal(fk, rk) {
 				t.Errorf("answers differ in shape:\nfake %v\nreal %v", fk, rk)
+			}
+			var fe, re errorAnswer
+			if err := errors.Join(json.Unmarshal(fb, &fe), json.Unmarshal(rb, &re)); err != nil || fe.Code != re.Code {
+				t.Errorf("fake answered code %q, real %q (%v)", fe.Code, re.Code, err)
 			}
 		})
 	}

@@ -26,11 +26,12 @@ func (s *Service) newRunner(cfg Config, own *faults.Switch[faults.Frontend]) (*s
 		targets["database"] = faults.NewAdminClient(cfg.DatabaseURL, cfg.Admin.Token, admin)
 	}
 	r, err := scenarios.NewRunner(scenarios.RunnerConfig{
-		Library:  cfg.Scenarios,
-		Faults:   targets,
-		Traffic:  s.traffic,
-		Logger:   s.tel.Logger,
-		Registry: s.tel.Registry,
+		Library: cfg.Scenarios,
+		Faults:  targets,
+		Traffic: s.traffic,
+		Logger:  s.tel.Logger,
+		// pillars_scenario_active names every scenario: absent in a drill (labels off).
+		Registry: faults.LabelledRegisterer(s.tel.Registry, own.Labels()),
 	})
 	if err != nil {
 		return nil, err

@@ -68,6 +68,10 @@ func (g *AdminGuard) Wrap(h http.Handler) http.Handler {
 	})
 }
 
+// HasToken reports whether the admin endpoints need a token: what drill mode requires, so
+// that the reads that would name a fault are closed to whoever lacks it.
+func (g *AdminGuard) HasToken() bool { return g.token != "" }
+
 func (g *AdminGuard) allows(r *http.Request) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(g.token)) == 1

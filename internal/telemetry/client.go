@@ -121,7 +121,7 @@ func (c *Client) GetJSON(ctx context.Context, route, rawURL string, v any) (err 
 		if err := json.NewDecoder(body).Decode(&e); err != nil || e.Error == "" {
 			e.Error = resp.Status
 		}
-		return &HTTPError{Status: resp.StatusCode, Err: errors.New(cut(e.Error, 512))}
+		return &HTTPError{Status: resp.StatusCode, Code: cut(e.Code, 64), Err: errors.New(cut(e.Error, 512))}
 	}
 	if err := json.NewDecoder(body).Decode(v); err != nil {
 		return fmt.Errorf("%w: %s answered JSON that does not decode: %v", ErrBadAnswer, route, err)

@@ -226,7 +226,8 @@ func splitHostPort(hp string) (string, int) {
 }
 
 // fallback answers what no route matched: 405 with Allow when the path exists for other
-// methods, otherwise 404, both as JSON errors.
+// methods, otherwise 404, both as JSON errors whose codes (method_not_allowed, no_route) tell
+// a caller with a wrong URL from one asking for something that does not exist.
 func (t *Telemetry) fallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
@@ -239,11 +240,12 @@ func (t *Telemetry) fallback(mux *http.ServeMux) http.Handler {
 		}
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			t.WriteError(w, r, http.StatusMethodNotAllowed,
-				fmt.Errorf("method %s not allowed on %s (allowed: %s)", methodLabel(r.Method), Excerpt(r.URL.Path), strings.Join(allow, ", ")))
+			t.WriteError(w, r, http.StatusMethodNotAllowed, &HTTPError{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
+				Err: fmt.Errorf("method %s not allowed on %s (allowed: %s)", methodLabel(r.Method), Excerpt(r.URL.Path), strings.Join(allow, ", "))})
 			return
 		}
-		t.WriteError(w, r, http.StatusNotFound, fmt.Errorf("no route for %s %s", methodLabel(r.Method), Excerpt(r.URL.Path)))
+		t.WriteError(w, r, http.StatusNotFound, &HTTPError{Status: http.StatusNotFound, Code: CodeNoRoute,
+			Err: fmt.Errorf("no route for %s %s", methodLabel(r.Method), Excerpt(r.URL.Path))})
 	})
 }
 

@@ -22,8 +22,8 @@ const StatusClientClosedRequest = 499
 // shared by every tier.
 const (
 	CallSuccess     = "success"      // a complete 2xx answer
-	CallNotFound    = "not_found"    // the callee answered 404: what was asked for does not exist
-	CallClientError = "client_error" // another 4xx: the callee judged the request wrong
+	CallNotFound    = "not_found"    // what was asked for does not exist (a *NotFoundError)
+	CallClientError = "client_error" // any other 4xx: the callee refused a request we built
 	CallError       = "error"        // a 5xx or an answer that cannot be used
 	CallTimeout     = "timeout"      // no answer within the call's deadline
 	CallUnavailable = "unavailable"  // the callee could not be reached
@@ -39,35 +39,41 @@ func CallLabels() []string {
 type Outcome struct {
 	Label  string // one of the Call* labels
 	Status int    // the status the caller answers with
+	// Code is the callee's error code when it answered one ("user_not_found", "no_route").
+	Code string
 	// Reason says what happened in the caller's terms, never the callee's internals (no
 	// addresses, no system call names): "did not answer in time", "could not be reached", or
-	// for a 4xx the callee's own message.
+	// for a missing thing the callee's own message.
 	Reason string
 }
 
 // Classify is the one place where a failed call to the next service becomes a status:
 //
-//	callee 404                            → not_found     404
-//	callee other 4xx                      → client_error  the same status, its message passed on
-//	callee 5xx, a redirect, a bad answer  → error         502 Bad Gateway
-//	the call's deadline ran out           → timeout       504 Gateway Timeout
-//	refused, unreachable, no such host    → unavailable   503 Service Unavailable
-//	the caller's request was cancelled    → canceled      499
-//	the connection broke mid-answer       → error         502
+//	a *NotFoundError (a 404 the client knows)  → not_found     404
+//	callee other 4xx (a wrong URL's no_route)  → client_error  502 Bad Gateway
+//	callee 5xx, a redirect, a bad answer       → error         502 Bad Gateway
+//	the call's deadline ran out                → timeout       504 Gateway Timeout
+//	refused, unreachable, no such host         → unavailable   503 Service Unavailable
+//	the caller's request was cancelled         → canceled      499
+//	the connection broke mid-answer            → error         502
+//
+// A callee's 4xx is never passed on as it is: the caller built that request itself (the
+// visitor's input was checked before), so a refusal means a wrong URL, a version skew or a
+// bug on this side, a 5xx of the caller that the availability SLO must see.
 func Classify(err error) Outcome {
 	if err == nil {
 		return Outcome{Label: CallSuccess, Status: http.StatusOK}
 	}
+	if nf, ok := errors.AsType[*NotFoundError](err); ok {
+		return Outcome{Label: CallNotFound, Status: http.StatusNotFound, Code: nf.Callee.Code, Reason: nf.Callee.Err.Error()}
+	}
 	if he, ok := errors.AsType[*HTTPError](err); ok {
-		switch {
-		case he.Status == http.StatusNotFound:
-			return Outcome{Label: CallNotFound, Status: http.StatusNotFound, Reason: he.Err.Error()}
-		case he.Status >= 400 && he.Status < 500:
-			return Outcome{Label: CallClientError, Status: he.Status, Reason: he.Err.Error()}
-		default:
-			return Outcome{Label: CallError, Status: http.StatusBadGateway,
-				Reason: "failed (" + strconv.Itoa(he.Status) + ": " + he.Err.Error() + ")"}
+		label := CallError
+		if he.Status >= 400 && he.Status < 500 {
+			label = CallClientError
 		}
+		return Outcome{Label: label, Status: http.StatusBadGateway, Code: he.Code,
+			Reason: "failed (" + strconv.Itoa(he.Status) + codeNote(he.Status, he.Code) + ": " + he.Err.Error() + ")"}
 	}
 	switch {
 	case errors.Is(err, ErrBadAnswer):
@@ -98,4 +104,13 @@ func unreachable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// codeNote is a callee's code as a reason shows it after the status, "404 no_route", when it
+// says more than the status does.
+func codeNote(status int, code string) string {
+	if code == "" || code == CodeOf(nil, status) {
+		return ""
+	}
+	return " " + code
 }

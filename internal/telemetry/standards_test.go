@@ -255,8 +255,10 @@ func TestClassifyCallFailures(t *testing.T) {
 		status int
 	}{
 		{"success", nil, telemetry.CallSuccess, 200},
-		{"404", &telemetry.HTTPError{Status: 404, Err: errors.New("user 9 does not exist")}, telemetry.CallNotFound, 404},
-		{"400", &telemetry.HTTPError{Status: 400, Err: errors.New("bad id")}, telemetry.CallClientError, 400},
+		{"known 404", telemetry.KnownNotFound(&telemetry.HTTPError{Status: 404, Code: "user_not_found", Err: errors.New("user 9 does not exist")}, "user_not_found"), telemetry.CallNotFound, 404},
+		{"404 of another code", telemetry.KnownNotFound(&telemetry.HTTPError{Status: 404, Code: "no_route", Err: errors.New("no route for GET /v2/api/user/9")}, "user_not_found"), telemetry.CallClientError, 502},
+		{"404 without a code", &telemetry.HTTPError{Status: 404, Err: errors.New("not found")}, telemetry.CallClientError, 502},
+		{"400", &telemetry.HTTPError{Status: 400, Err: errors.New("bad id")}, telemetry.CallClientError, 502},
 		{"503", &telemetry.HTTPError{Status: 503, Err: errors.New("database unavailable")}, telemetry.CallError, 502},
 		{"bad answer", fmt.Errorf("%w: x", telemetry.ErrBadAnswer), telemetry.CallError, 502},
 		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), telemetry.CallTimeout, 504},

@@ -157,9 +157,13 @@
     }
   }
 
-  function drawFaults(list) {
+  function drawFaults(list, drill) {
     const dl = $("faults-list");
     dl.replaceChildren();
+    if (drill) { // a drill runs: the faults are found from their symptoms, not read here
+      dl.append(el("dt", {}, "drill"), el("dd", {}, el("span", { className: "muted" }, "hidden while a drill runs")));
+      return;
+    }
     for (const f of list) {
       const dd = el("dd", {});
       if (f.error) dd.append(el("span", { className: "bad" }, f.error));
@@ -242,7 +246,7 @@
       $("panels").hidden = false;
       drawScenario(state.scenario);
       drawTraffic(state.traffic);
-      drawFaults(state.faults);
+      drawFaults(state.faults, state.drill);
       drawFigures(state.figures);
       drawRecent(state.recent);
       document.body.dataset.loaded = "true";

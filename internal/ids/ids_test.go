@@ -1,12 +1,17 @@
-package database
+package ids
 
 import (
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
-// One rule for ids in every service: digits only, from 1 to MaxID.
-func TestParseID(t *testing.T) {
+// One rule for ids in every service: digits only, from 1 to Max; a refusal is a 400 with
+// the invalid_id code.
+func TestParse(t *testing.T) {
 	cases := []struct {
 		raw     string
 		want    int64
@@ -39,12 +44,17 @@ func TestParseID(t *testing.T) {
 		{strings.Repeat("x", 100), 0, `"` + strings.Repeat("x", 64) + `"… is not a number`},
 	}
 	for _, c := range cases {
-		got, err := ParseID("user", c.raw)
+		got, err := Parse("user", c.raw)
 		switch {
 		case c.wantErr == "" && (err != nil || got != c.want):
-			t.Errorf("ParseID(%q) = %d, %v; want %d", c.raw, got, err, c.want)
-		case c.wantErr != "" && (err == nil || !IsInvalidInput(err) || !strings.Contains(err.Error(), c.wantErr)):
-			t.Errorf("ParseID(%q) = %d, %v; want an error containing %q", c.raw, got, err, c.wantErr)
+			t.Errorf("Parse(%q) = %d, %v; want %d", c.raw, got, err, c.want)
+		case c.wantErr != "" && (err == nil || !isInvalid(err) || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("Parse(%q) = %d, %v; want an error containing %q", c.raw, got, err, c.wantErr)
 		}
 	}
+}
+
+func isInvalid(err error) bool {
+	he, ok := errors.AsType[*telemetry.HTTPError](err)
+	return ok && he.Status == http.StatusBadRequest && he.Code == CodeInvalid
 }
