@@ -63,8 +63,13 @@ func (o *commonOptions) telemetryConfig(service string, getenv func(string) stri
 		return telemetry.Config{}, err
 	}
 	metrics.Unmeasured = !o.metrics
+	traces, propagators, err := traceExports(getenv)
+	if err != nil {
+		return telemetry.Config{}, err
+	}
 	tc := telemetry.TraceConfig{
 		Disabled:           strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true"),
+		Exporters:          traces,
 		Endpoint:           getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		TracesEndpoint:     getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
 		Protocol:           firstNonEmpty(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL")),
@@ -87,8 +92,9 @@ func (o *commonOptions) telemetryConfig(service string, getenv func(string) stri
 			Buffer:    o.lokiBuffer,
 			Retries:   o.lokiRetries,
 		},
-		LogLevel: level,
-		Stdout:   stdout,
+		Propagators: propagators,
+		LogLevel:    level,
+		Stdout:      stdout,
 	}, nil
 }
 

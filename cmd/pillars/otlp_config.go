@@ -48,6 +48,26 @@ func signalExports(getenv func(string) string) (telemetry.MetricsConfig, telemet
 	return metrics, logs, nil
 }
 
+// traceExports reads OTEL_TRACES_EXPORTER (otlp, the default; console; none) and
+// OTEL_PROPAGATORS (a comma-separated list of names, checked when the telemetry is built).
+func traceExports(getenv func(string) string) ([]string, []string, error) {
+	var errs []error
+	exporters := exporterList(getenv, "OTEL_TRACES_EXPORTER", "otlp", []string{"otlp", "console"}, &errs)
+	if len(exporters) == 0 {
+		exporters = []string{"none"} // not empty: empty means the default, otlp
+	}
+	var propagators []string
+	for p := range strings.SplitSeq(getenv("OTEL_PROPAGATORS"), ",") {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+			propagators = append(propagators, p)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, usageError{err}
+	}
+	return exporters, propagators, nil
+}
+
 // exporterList reads a comma-separated OTEL_*_EXPORTER variable: def when unset, nothing
 // for "none" (which the specification allows only alone), and an error for a value this
 // program cannot export to.

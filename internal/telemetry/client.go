@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -22,14 +21,13 @@ import (
 // (a product with its inventory, the overview) is a few kilobytes.
 const maxAnswerBytes = 4 << 20
 
-// Client is the HTTP client a service uses to call the next one: each call is a CLIENT span
-// named after the route template it calls, with W3C trace context and baggage injected, so a
-// trace store can derive the service graph from client/server span pairs. The span ends when
-// the answer has been read, as otelhttp's does, so its duration covers the whole exchange.
+// Client is the HTTP client a service uses to call the next one: each call is a CLIENT span,
+// otelhttp's, named after the route template it calls, with the trace context and baggage
+// injected, so a trace store can derive the service graph from client/server span pairs. The
+// span ends when the answer has been read, so its duration covers the whole exchange; its
+// error.type is the call's outcome (timeout, unavailable, ...) or the callee's status.
 type Client struct {
-	http       *http.Client
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
+	http *http.Client
 }
 
 // ClientOption changes a Client.
@@ -59,16 +57,49 @@ func (t *Telemetry) NewClient(opts ...ClientOption) *Client {
 	tr.IdleConnTimeout = 90 * time.Second
 	var rt http.RoundTripper = tr
 	if o.wrap != nil {
-		rt = o.wrap(tr)
+		rt = o.wrap(tr) // inside the span: a broken call shows on it
 	}
+	rt = otelhttp.NewTransport(outcomes{rt},
+		otelhttp.WithTracerProvider(liveProvider{tracer: t.Tracer}),
+		otelhttp.WithMeterProvider(noop.NewMeterProvider()),
+		otelhttp.WithPropagators(t.Propagator),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			if route, ok := r.Context().Value(routeKey{}).(string); ok {
+				return r.Method + " " + route
+			}
+			return r.Method
+		}))
 	return &Client{
 		http: &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}},
-		tracer:     t.Tracer,
-		propagator: t.Propagator,
 	}
 }
+
+// routeKey holds the callee's route template in a call's context, for the span name.
+type routeKey struct{}
+
+// outcomes runs inside otelhttp's span: it adds url.template, and gives a failed call's
+// error the bounded error.type of its outcome (otelhttp would name the error's Go type).
+type outcomes struct{ next http.RoundTripper }
+
+func (o outcomes) RoundTrip(r *http.Request) (*http.Response, error) {
+	if route, ok := r.Context().Value(routeKey{}).(string); ok {
+		trace.SpanFromContext(r.Context()).SetAttributes(semconv.URLTemplate(route))
+	}
+	resp, err := o.next.RoundTrip(r)
+	if err != nil {
+		return nil, callError{err}
+	}
+	return resp, nil
+}
+
+// callError is a failed call whose ErrorType is its outcome's label.
+type callError struct{ err error }
+
+func (e callError) Error() string     { return e.err.Error() }
+func (e callError) Unwrap() error     { return e.err }
+func (e callError) ErrorType() string { return Classify(e.err).Label }
 
 // Answer is implemented by wire types that can tell a complete answer from an incomplete one
 // (an empty object decodes without error into zero values).
@@ -81,38 +112,27 @@ type Answer interface {
 // Answer. A non-2xx answer becomes an *HTTPError with the callee's status and message; an
 // answer that cannot be read or is incomplete wraps ErrBadAnswer. Classify tells them apart.
 func (c *Client) GetJSON(ctx context.Context, route, rawURL string, v any) (err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, routeKey{}, route), http.MethodGet, rawURL, nil)
 	if err != nil {
 		return err
 	}
-	ctx, span := c.tracer.Start(ctx, http.MethodGet+" "+route,
-		trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(
-			semconv.HTTPRequestMethodGet,
-			semconv.URLFull(req.URL.String()),
-			semconv.URLTemplate(route),
-		),
-		trace.WithAttributes(clientServerAttrs(req.URL)...))
-	defer func() {
-		if err != nil {
-			span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
-			span.SetStatus(codes.Error, cut(err.Error(), 256))
-			if _, isHTTP := errors.AsType[*HTTPError](err); !isHTTP {
-				span.RecordError(err)
-			}
-		}
-		span.End()
-	}()
-	req = req.WithContext(ctx)
 	req.Header.Set("Accept", "application/json")
-	c.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
-
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return err // otelhttp has ended the span, as an error
 	}
+	// The span ends when the body is closed or read to its end: an answer that cannot be used
+	// (a redirect, JSON that does not decode) is marked on it while it is still open. One that
+	// decodes but is incomplete shows on the caller's span, in the 502 it answers. (otelhttp
+	// marks a 4xx or 5xx itself.)
+	span := trace.SpanFromContext(resp.Request.Context())
 	defer resp.Body.Close()
-	span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
+	defer func() {
+		if err != nil && resp.StatusCode < 400 {
+			span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
+			span.SetStatus(codes.Error, cut(err.Error(), 256))
+		}
+	}()
 	body := io.LimitReader(resp.Body, maxAnswerBytes)
 	if resp.StatusCode/100 != 2 {
 		// For client spans every 4xx/5xx is an error (HTTP semantic conventions); a 3xx is
@@ -132,20 +152,6 @@ func (c *Client) GetJSON(ctx context.Context, route, rawURL string, v any) (err 
 		}
 	}
 	return nil
-}
-
-// clientServerAttrs are server.address and server.port of the callee.
-func clientServerAttrs(u *url.URL) []attribute.KeyValue {
-	host, port := splitHostPort(u.Host)
-	if port == 0 {
-		switch u.Scheme {
-		case "http":
-			port = 80
-		case "https":
-			port = 443
-		}
-	}
-	return []attribute.KeyValue{semconv.ServerAddress(host), semconv.ServerPort(port)}
 }
 
 // errorType gives error.type a bounded value: the status code for HTTP answers, otherwise

@@ -56,11 +56,23 @@ func NativeHistogram(opts prometheus.HistogramOpts) prometheus.HistogramOpts {
 }
 
 // HTTPMetrics are the per-service request metrics the seed names <service>_requests_total and
-// <service>_request_duration_seconds.
+// <service>_request_duration_seconds, and beside them the semantic conventions' HTTP server
+// metrics under the same name in every service (told apart by the job label), so that one
+// query covers them all.
 type HTTPMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	standardDuration          *prometheus.HistogramVec // http.server.request.duration
+	requestSize, responseSize *prometheus.HistogramVec // http.server.{request,response}.body.size
 }
+
+// standardLabels are the conventions' attributes of the HTTP server metrics, with the dots
+// that Prometheus names cannot hold turned into underscores.
+var standardLabels = []string{"http_request_method", "http_route", "http_response_status_code"}
+
+// bodySizeBuckets run from 64 bytes to 4 MiB (the largest answer a client here reads).
+var bodySizeBuckets = prometheus.ExponentialBuckets(64, 4, 9)
 
 func newHTTPMetrics(reg prometheus.Registerer, service string) *HTTPMetrics {
 	m := &HTTPMetrics{
@@ -73,8 +85,24 @@ func newHTTPMetrics(reg prometheus.Registerer, service string) *HTTPMetrics {
 			Help:    "Time to serve an HTTP request, by route template.",
 			Buckets: prometheus.DefBuckets,
 		}), []string{"endpoint"}),
+		standardDuration: prometheus.NewHistogramVec(NativeHistogram(prometheus.HistogramOpts{
+			Name: "http_server_request_duration_seconds",
+			Help: "Duration of HTTP server requests (the semantic conventions' http.server.request.duration).",
+			// The conventions' advised bucket boundaries.
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10},
+		}), append(standardLabels[:3:3], "error_type")),
+		requestSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_server_request_body_size_bytes",
+			Help:    "Size of HTTP server request bodies as read (http.server.request.body.size).",
+			Buckets: bodySizeBuckets,
+		}, standardLabels),
+		responseSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_server_response_body_size_bytes",
+			Help:    "Size of HTTP server response bodies as sent (http.server.response.body.size).",
+			Buckets: bodySizeBuckets,
+		}, standardLabels),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	reg.MustRegister(m.requests, m.duration, m.standardDuration, m.requestSize, m.responseSize)
 	return m
 }
 

@@ -1,7 +1,6 @@
 package telemetry
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -11,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -28,8 +27,8 @@ type SpanNames map[string]string
 const unmatched = "unmatched"
 
 // maxURLBytes bounds the request target (path and query). Past it the request is answered
-// 414 before any route runs, so that an oversized URL never reaches a handler, a log line or a
-// span. Go's server itself answers 431 when the request line and headers pass MaxHeaderBytes.
+// 414 before any route runs, so that an oversized URL never reaches a handler or a log line,
+// and a span only cut to its first bytes. Go's server itself answers 431 when the request line and headers pass MaxHeaderBytes.
 const maxURLBytes = 8 << 10
 
 // InstrumentOption changes how Instrument treats incoming requests.
@@ -49,15 +48,29 @@ func PublicEndpoint() InstrumentOption {
 // panic into a 500 with an error span and an error log. Unknown routes and wrong methods
 // answer JSON errors; an oversized URL answers 414.
 //
+// The span is otelhttp's (its attributes, body sizes and status are the conventions' own),
+// named as the seed names its entry spans. Around it sits what the seed needs and otelhttp
+// does not do: the seed's metrics with exemplars, the standard duration histogram in
+// Prometheus, and recovery from panics, which otelhttp leaves to the server.
+//
 // Probes, scrapes and profiles (/metrics, /health, /healthz, /ready, /debug/pprof/) bypass
 // all of it: a trace every few seconds per scraper would bury the traces people look for.
 func (t *Telemetry) Instrument(mux *http.ServeMux, names SpanNames, opts ...InstrumentOption) http.Handler {
-	m := newHTTPMetrics(t.Registry, t.Service)
 	mux.Handle("/", t.fallback(mux))
-	h := &instrumented{t: t, mux: mux, names: names, metrics: m}
+	h := &instrumented{t: t, mux: mux, names: names, metrics: newHTTPMetrics(t.Registry, t.Service)}
 	for _, o := range opts {
 		o(h)
 	}
+	propagator := t.Propagator
+	if h.public {
+		propagator = edgePropagator{t.Propagator}
+	}
+	h.traced = otelhttp.NewHandler(http.HandlerFunc(h.serveTraced), "",
+		otelhttp.WithTracerProvider(liveProvider{tracer: t.Tracer}),
+		otelhttp.WithMeterProvider(noop.NewMeterProvider()), // the metrics are the seed's, below
+		otelhttp.WithPropagators(propagator),
+		otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return h.public }),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return exchangeFrom(r.Context()).spanName }))
 	return h
 }
 
@@ -67,6 +80,7 @@ type instrumented struct {
 	names   SpanNames
 	metrics *HTTPMetrics
 	public  bool
+	traced  http.Handler // otelhttp's handler around serveTraced
 }
 
 func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -80,135 +94,149 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	// Match the route before the span starts, so that the span is born with its final name
-	// and http.route (the sampler sees them, and a rename plus a second attribute write per
-	// request are spared). The mux matches again when it serves: a few hundred nanoseconds.
-	tooLong := len(r.RequestURI) > maxURLBytes
+	ex := h.match(r)
+	r = r.WithContext(withExchange(r.Context(), ex))
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = countBody{ReadCloser: r.Body, n: &ex.read}
+	}
+	// Deferred, so that a request whose handler aborts (http.ErrAbortHandler, which is
+	// re-panicked to the server to cut the connection) is counted all the same.
+	defer func() {
+		v := recover()
+		h.measure(r, ex, time.Since(start))
+		if v != nil {
+			panic(v)
+		}
+	}()
+	h.traced.ServeHTTP(ex.record(w), r)
+}
+
+// match finds the request's route before the span starts, so that the span is born with its
+// final name (the sampler sees it). The mux matches again when it serves: a few hundred
+// nanoseconds.
+func (h *instrumented) match(r *http.Request) *exchange {
 	pattern := ""
-	if !tooLong {
+	if len(r.RequestURI) <= maxURLBytes {
 		_, pattern = h.mux.Handler(r)
 		if pattern == "/" {
 			pattern = "" // the JSON 404/405 fallback is not a route
 		}
 	}
-	route := routeOf(pattern)
-	name := h.names[pattern]
-	if name == "" {
-		name = methodLabel(r.Method)
-		if route != unmatched {
-			name += " " + route
+	ex := &exchange{route: routeOf(pattern), spanName: h.names[pattern]}
+	if ex.spanName == "" {
+		ex.spanName = methodLabel(r.Method)
+		if ex.route != unmatched {
+			ex.spanName += " " + ex.route
 		}
 	}
-	ctx, span := h.startSpan(r, name, route)
-	sc := span.SpanContext()
-	if sc.IsValid() {
+	return ex
+}
+
+// serveTraced runs inside otelhttp's span: it answers the traceresponse header, puts the
+// route on the span, and turns a panic into a 500 (when nothing was sent yet) and an error
+// span.
+func (h *instrumented) serveTraced(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	ex := exchangeFrom(ctx)
+	ex.span = span.SpanContext()
+	if sc := ex.span; sc.IsValid() {
 		w.Header().Set("traceresponse", "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
 	}
-	sw := &statusWriter{ResponseWriter: w}
-	ctx = withRequestIDs(ctx, h.t.unmeasured)
-	r = r.WithContext(ctx)
-
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as the stdlib does
-				panic(v)
-			}
-			err := fmt.Errorf("panic: %v", v)
-			h.t.Logger.ErrorContext(ctx, "panic while serving request",
-				"method", r.Method, "path", Excerpt(r.URL.Path), "error", err.Error(), "stack", string(debug.Stack()))
-			span.RecordError(err)
-			if !sw.wrote {
-				h.t.WriteError(sw, r, http.StatusInternalServerError, errors.New("internal error"))
-			}
-			sw.status = http.StatusInternalServerError
-			span.SetStatus(codes.Error, err.Error())
-		}
-		span.SetAttributes(semconv.HTTPResponseStatusCode(sw.status))
-		if sw.status >= 500 {
-			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(sw.status)))
-			span.SetStatus(codes.Error, http.StatusText(sw.status))
-		}
-		span.End()
-
-		if !h.t.unmeasured {
-			Inc(ctx, h.metrics.requests.WithLabelValues(methodLabel(r.Method), route, strconv.Itoa(sw.status)))
-			Observe(ctx, h.metrics.duration.WithLabelValues(route), time.Since(start).Seconds())
-		}
-	}()
-	if tooLong {
-		h.t.WriteError(sw, r, http.StatusRequestURITooLong,
+	if ex.route != unmatched {
+		span.SetAttributes(semconv.HTTPRoute(ex.route))
+	}
+	// otelhttp records the path and the user agent whole; they are input, and bounded here as
+	// in the logs (a later write of a key replaces the value).
+	if len(r.URL.Path) > MaxEcho {
+		span.SetAttributes(semconv.URLPath(Excerpt(r.URL.Path)))
+	}
+	if ua := r.UserAgent(); len(ua) > MaxEcho {
+		span.SetAttributes(semconv.UserAgentOriginal(Excerpt(ua)))
+	}
+	r = r.WithContext(withRequestIDs(ctx, h.t.unmeasured))
+	ex.ctx = r.Context()
+	defer h.recoverPanic(w, r, span, ex)
+	if len(r.RequestURI) > maxURLBytes {
+		h.t.WriteError(w, r, http.StatusRequestURITooLong,
 			fmt.Errorf("request URL is %d bytes long; at most %d are accepted", len(r.RequestURI), maxURLBytes))
 		return
 	}
-	h.mux.ServeHTTP(sw, r)
+	h.mux.ServeHTTP(w, r)
 }
 
-// startSpan starts the request's SERVER span: a child of the caller's span, or at a public
-// endpoint the root of a new trace with a link to the caller's.
-func (h *instrumented) startSpan(r *http.Request, name, route string) (context.Context, trace.Span) {
-	attrs := serverAttributes(r, route)
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)}
-	remote := h.t.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	if !h.public {
-		return h.t.Tracer.Start(remote, name, opts...)
+// recoverPanic answers a handler's panic: a 500 when nothing was sent yet (otherwise the
+// client keeps the status it got), an error span and an error log. http.ErrAbortHandler is
+// the handler asking for the connection to be cut: it goes on to the server, after the span
+// says so.
+func (h *instrumented) recoverPanic(w http.ResponseWriter, r *http.Request, span trace.Span, ex *exchange) {
+	v := recover()
+	if v == nil {
+		return
 	}
-	opts = append(opts, trace.WithNewRoot())
-	if sc := trace.SpanContextFromContext(remote); sc.IsValid() {
-		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
+	if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as the stdlib does
+		ex.aborted = true
+		span.SetAttributes(semconv.ErrorTypeKey.String(ex.errorType()))
+		span.SetStatus(codes.Error, "handler aborted the response")
+		panic(v)
 	}
-	return h.t.Tracer.Start(r.Context(), name, opts...)
+	ex.panicked = true
+	err := fmt.Errorf("panic: %v", v)
+	h.t.Logger.ErrorContext(r.Context(), "panic while serving request",
+		"method", r.Method, "path", Excerpt(r.URL.Path), "error", err.Error(), "stack", string(debug.Stack()))
+	span.RecordError(err)
+	span.SetStatus(codes.Error, err.Error())
+	if ex.status == 0 {
+		h.t.WriteError(w, r, http.StatusInternalServerError, errors.New("internal error"))
+		return
+	}
+	span.SetAttributes(semconv.ErrorTypeKey.String(ex.errorType()))
 }
 
-// serverAttributes are the HTTP server span attributes of the semantic conventions, as
-// otelhttp sets them: the host and port the client addressed apart, the peer's address and
-// port apart, the path bounded.
-func serverAttributes(r *http.Request, route string) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 12)
-	attrs = append(attrs,
-		semconv.HTTPRequestMethodKey.String(methodLabel(r.Method)),
-		semconv.URLPath(Excerpt(r.URL.Path)),
-		semconv.URLScheme(scheme(r)),
-		semconv.NetworkProtocolVersion(protocolVersion(r)),
-	)
-	if host, port := splitHostPort(r.Host); host != "" {
-		attrs = append(attrs, semconv.ServerAddress(host))
-		if port > 0 {
-			attrs = append(attrs, semconv.ServerPort(port))
-		}
+// measure records the request in the seed's metrics and the standard ones, with the
+// request's trace as exemplar.
+func (h *instrumented) measure(r *http.Request, ex *exchange, took time.Duration) {
+	if h.t.unmeasured {
+		return
 	}
-	// client.port is opt-in in the conventions, and a fresh number per connection: left out.
-	if host, port := splitHostPort(r.RemoteAddr); host != "" {
-		attrs = append(attrs, semconv.ClientAddress(host), semconv.NetworkPeerAddress(host))
-		if port > 0 {
-			attrs = append(attrs, semconv.NetworkPeerPort(port))
-		}
+	ctx := r.Context()
+	if ex.ctx != nil {
+		ctx = ex.ctx // the span's, with its exemplar labels made once
 	}
-	if ua := r.UserAgent(); ua != "" {
-		attrs = append(attrs, semconv.UserAgentOriginal(ua))
+	method, status := methodLabel(r.Method), ex.statusCode()
+	code := strconv.Itoa(status)
+	Inc(ctx, h.metrics.requests.WithLabelValues(method, ex.route, code))
+	Observe(ctx, h.metrics.duration.WithLabelValues(ex.route), took.Seconds())
+	route := ex.route
+	if route == unmatched {
+		route = "" // http.route is absent when no route matched
 	}
-	if route != unmatched {
-		attrs = append(attrs, semconv.HTTPRoute(route))
-	}
-	return attrs
+	Observe(ctx, h.metrics.standardDuration.WithLabelValues(method, route, code, ex.errorType()), took.Seconds())
+	h.metrics.requestSize.WithLabelValues(method, route, code).Observe(float64(ex.read))
+	h.metrics.responseSize.WithLabelValues(method, route, code).Observe(float64(ex.written))
 }
 
-func scheme(r *http.Request) string {
-	if r.TLS != nil {
-		return "https"
+// statusCode is the status the client got: the one sent, or for an aborted handler that sent
+// nothing a 500 (the connection was cut: the server failed the request).
+func (ex *exchange) statusCode() int {
+	if ex.status == 0 {
+		return http.StatusInternalServerError
 	}
-	return "http"
+	return ex.status
 }
 
-func protocolVersion(r *http.Request) string {
+// errorType is error.type: empty for a success, "aborted" or "panic" for a handler that
+// failed after (or instead of) answering, else the status code of a 5xx.
+func (ex *exchange) errorType() string {
 	switch {
-	case r.ProtoMajor == 1 && r.ProtoMinor == 1:
-		return "1.1"
-	case r.ProtoMajor == 2:
-		return "2"
-	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
-		return "1.0"
+	case ex.aborted:
+		return "aborted"
+	case ex.panicked && ex.status < 500:
+		return "panic"
+	case ex.statusCode() >= 500:
+		return strconv.Itoa(ex.statusCode())
 	}
-	return strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)
+	return ""
 }
 
 // splitHostPort splits "host:port" (or a bare host, or "[v6]:port"); the port is 0 when absent
@@ -276,27 +304,3 @@ func methodLabel(m string) string {
 	}
 	return "OTHER"
 }
-
-// statusWriter remembers the status code for the span and the metrics.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.status, w.wrote = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if !w.wrote {
-		w.status, w.wrote = http.StatusOK, true
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

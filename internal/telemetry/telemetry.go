@@ -10,12 +10,14 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/propagators/autoprop"
 	"go.opentelemetry.io/otel/propagation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/metric"
@@ -32,6 +34,10 @@ type Config struct {
 	Metrics MetricsConfig
 	Logs    LogsConfig
 	Loki    LokiConfig
+
+	// Propagators are OTEL_PROPAGATORS' names (tracecontext, baggage, b3, b3multi, jaeger,
+	// xray, ottrace, none); empty means the specification's default, tracecontext,baggage.
+	Propagators []string
 
 	LogLevel slog.Level
 	Stdout   io.Writer // where JSON log lines go; nil means io.Discard
@@ -65,6 +71,10 @@ type Telemetry struct {
 func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if cfg.Service == "" {
 		return nil, errors.New("telemetry: service name is required")
+	}
+	propagator, err := newPropagator(cfg.Propagators)
+	if err != nil {
+		return nil, err
 	}
 	reg := NewRegistry()
 	cfg.instanceID = uuid.NewString()
@@ -113,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		Logger:      logger,
 		Registry:    reg,
 		Tracer:      liveTracer{current: &tr.tracer},
-		Propagator:  propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		Propagator:  propagator,
 		tracing:     tr,
 		meters:      meters,
 		logs:        logs,
@@ -122,6 +132,19 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		pull:        !cfg.Metrics.NoPull,
 		unmeasured:  cfg.Metrics.Unmeasured,
 	}, nil
+}
+
+// newPropagator builds the propagators OTEL_PROPAGATORS names, through the contrib registry
+// that knows every name the specification lists.
+func newPropagator(names []string) (propagation.TextMapPropagator, error) {
+	if len(names) == 0 {
+		names = []string{"tracecontext", "baggage"}
+	}
+	p, err := autoprop.TextMapPropagator(names...)
+	if err != nil {
+		return nil, fmt.Errorf("OTEL_PROPAGATORS: %w", err)
+	}
+	return p, nil
 }
 
 // Flush exports buffered spans, log records and (when pushed) metrics, and pushes buffered
@@ -151,6 +174,7 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	for _, p := range t.tracing.providers() {
 		errs = append(errs, p.Shutdown(ctx))
 	}
+	t.tracing.retiring.Wait() // bounded: each retired provider's shutdown has its own timeout
 	if t.logs != nil {
 		errs = append(errs, t.logs.Shutdown(ctx))
 	}

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -20,7 +22,10 @@ import (
 
 // TraceConfig holds the standard OTEL_* settings, already read from the environment by main.
 type TraceConfig struct {
-	Disabled       bool   // OTEL_SDK_DISABLED=true: spans are still created for context, never exported
+	Disabled bool // OTEL_SDK_DISABLED=true: spans are still created for context, never exported
+	// Exporters are OTEL_TRACES_EXPORTER's list: "otlp" (the default when empty), "console"
+	// (JSON spans on the service's stdout), or none at all when the list holds only "none".
+	Exporters      []string
 	Endpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT: base URL, /v1/traces is appended for http
 	TracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: full URL, used as is
 	Protocol       string // OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL: http/protobuf (default) or grpc
@@ -76,7 +81,8 @@ type tracing struct {
 
 	mu       sync.Mutex
 	provider *sdktrace.TracerProvider
-	retired  []*sdktrace.TracerProvider
+	retired  []*sdktrace.TracerProvider   // replaced by a redeploy, still shutting down
+	retiring sync.WaitGroup               // the retired providers' shutdowns
 	tracer   atomic.Pointer[trace.Tracer] // of the current provider
 }
 
@@ -102,9 +108,16 @@ func newProvider(ctx context.Context, cfg Config, sharedExporter bool) (*sdktrac
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Trace.Disabled {
-		// Nothing is exported, so nothing is sampled: spans still carry ids for log
-		// correlation and propagation, but no exemplar points at a trace that does not exist.
+	var exporters []sdktrace.SpanExporter
+	if !cfg.Trace.Disabled {
+		if exporters, err = spanExporters(ctx, cfg, sharedExporter); err != nil {
+			return nil, err
+		}
+	}
+	if len(exporters) == 0 {
+		// Nothing is exported (OTEL_SDK_DISABLED, or OTEL_TRACES_EXPORTER=none), so nothing is
+		// sampled: spans still carry ids for log correlation and propagation, but no exemplar
+		// points at a trace that does not exist.
 		sampler = sdktrace.NeverSample()
 	}
 	opts := []sdktrace.TracerProviderOption{
@@ -113,16 +126,10 @@ func newProvider(ctx context.Context, cfg Config, sharedExporter bool) (*sdktrac
 		sdktrace.WithRawSpanLimits(spanLimits(cfg.Trace.Limits)),
 		sdktrace.WithSpanProcessor(syntheticMarker()), // see synthetic.go
 	}
-	if !cfg.Trace.Disabled {
-		var exp sdktrace.SpanExporter = cfg.Trace.Exporter
-		if sharedExporter {
-			exp = keepOpen{exp}
-		} else if exp, err = newOTLPExporter(ctx, cfg.Trace); err != nil {
-			return nil, err
-		}
-		// The batch processor is what keeps export off the request path: ending a span is a
-		// non-blocking enqueue, and a full queue drops spans instead of waiting.
-		b := cfg.Trace.Batch
+	// The batch processor is what keeps export off the request path: ending a span is a
+	// non-blocking enqueue, and a full queue drops spans instead of waiting.
+	b := cfg.Trace.Batch
+	for _, exp := range exporters {
 		opts = append(opts, sdktrace.WithBatcher(exp,
 			sdktrace.WithBatchTimeout(orDefault(b.ScheduleDelay, DefaultBatchScheduleDelay)),
 			sdktrace.WithExportTimeout(orDefault(b.ExportTimeout, DefaultBatchExportTimeout)),
@@ -130,6 +137,43 @@ func newProvider(ctx context.Context, cfg Config, sharedExporter bool) (*sdktrac
 			sdktrace.WithMaxExportBatchSize(orDefault(b.MaxExportBatchSize, DefaultBatchMaxExportBatchSize))))
 	}
 	return sdktrace.NewTracerProvider(opts...), nil
+}
+
+// spanExporters makes the exporters OTEL_TRACES_EXPORTER names (a test's own exporter
+// replaces them all); "none" adds none.
+func spanExporters(ctx context.Context, cfg Config, shared bool) ([]sdktrace.SpanExporter, error) {
+	if shared {
+		return []sdktrace.SpanExporter{keepOpen{cfg.Trace.Exporter}}, nil
+	}
+	names := cfg.Trace.Exporters
+	if len(names) == 0 {
+		names = []string{"otlp"}
+	}
+	var out []sdktrace.SpanExporter
+	for _, name := range names {
+		switch name {
+		case "none":
+		case "otlp":
+			exp, err := newOTLPExporter(ctx, cfg.Trace)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, exp)
+		case "console":
+			w := cfg.Stdout
+			if w == nil {
+				w = io.Discard
+			}
+			exp, err := stdouttrace.New(stdouttrace.WithWriter(w))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, exp)
+		default:
+			return nil, fmt.Errorf("OTEL_TRACES_EXPORTER %q: want otlp, console or none", name)
+		}
+	}
+	return out, nil
 }
 
 // keepOpen shares an exporter between providers: a retired provider's shutdown must not close

@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -250,5 +252,115 @@ func TestDisabledTracingMakesNoExemplars(t *testing.T) {
 	}
 	if ex := exemplar(withRequestIDs(ctx, false)); ex != nil {
 		t.Errorf("exemplar %v with tracing disabled", ex)
+	}
+}
+
+// OTEL_TRACES_EXPORTER: console writes the spans to the service's stdout; none exports
+// nothing and so samples nothing (no exemplar may point at a trace that was never sent).
+func TestTracesExporterConsoleAndNone(t *testing.T) {
+	var out strings.Builder
+	tel, err := New(context.Background(), Config{Service: "backend", Version: "v", Environment: "e",
+		Trace: TraceConfig{Exporters: []string{"console"}}, Stdout: &syncWriter{w: &out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tel.Tracer.Start(context.Background(), "backend_get_user")
+	span.End()
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"Name":"backend_get_user"`) {
+		t.Errorf("console exporter wrote %q, want the span", out.String())
+	}
+
+	none, err := New(context.Background(), Config{Service: "backend", Trace: TraceConfig{Exporters: []string{"none"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = none.Shutdown(context.Background()) }()
+	_, span = none.Tracer.Start(context.Background(), "s")
+	if !span.SpanContext().IsValid() || span.SpanContext().IsSampled() {
+		t.Errorf("with no exporter the span is %v, want valid ids and not sampled", span.SpanContext())
+	}
+	if _, err := New(context.Background(), Config{Service: "backend", Trace: TraceConfig{Exporters: []string{"zipkin"}}}); err == nil {
+		t.Error("an unknown exporter was accepted")
+	}
+}
+
+// OTEL_PROPAGATORS chooses the header formats; the default is W3C trace context and baggage.
+func TestPropagatorsFromTheirNames(t *testing.T) {
+	cases := []struct {
+		names      []string
+		want, not  string
+		wantRefuse bool
+	}{
+		{names: nil, want: "Traceparent", not: "B3"},
+		{names: []string{"b3"}, want: "B3", not: "Traceparent"},
+		{names: []string{"tracecontext", "jaeger"}, want: "Uber-Trace-Id"},
+		{names: []string{"none"}, not: "Traceparent"},
+		{names: []string{"nonsense"}, wantRefuse: true},
+	}
+	for _, c := range cases {
+		tel, err := New(context.Background(), Config{Service: "frontend", Propagators: c.names,
+			Trace: TraceConfig{Exporter: tracetest.NewInMemoryExporter()}})
+		if c.wantRefuse {
+			if err == nil {
+				t.Errorf("%v accepted", c.names)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, span := tel.Tracer.Start(context.Background(), "s")
+		h := http.Header{}
+		tel.Propagator.Inject(ctx, propagation.HeaderCarrier(h))
+		span.End()
+		if c.want != "" && h.Get(c.want) == "" {
+			t.Errorf("%v: no %s header in %v", c.names, c.want, h)
+		}
+		if c.not != "" && h.Get(c.not) != "" {
+			t.Errorf("%v: %s header present in %v", c.names, c.not, h)
+		}
+		_ = tel.Shutdown(context.Background())
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}
+
+// OTEL_EXPORTER_OTLP_HEADERS and _COMPRESSION are the one place where the OTLP exporter reads
+// the process environment itself (the README says so): an endpoint that needs a token, and a
+// collector that wants gzip, get them.
+func TestOTLPHeadersAndCompressionFromTheEnvironment(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-pillars-token=s3cret")
+	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+	var token, encoding atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token.Store(r.Header.Get("X-Pillars-Token"))
+		encoding.Store(r.Header.Get("Content-Encoding"))
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	tel, err := New(context.Background(), Config{Service: "database", Trace: TraceConfig{Endpoint: srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tel.Tracer.Start(context.Background(), "s")
+	span.End()
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if token.Load() != "s3cret" || encoding.Load() != "gzip" {
+		t.Errorf("export sent token %v, encoding %v; want s3cret, gzip", token.Load(), encoding.Load())
 	}
 }

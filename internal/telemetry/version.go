@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -14,7 +15,7 @@ import (
 // A service's version is part of its resource, which the SDK fixes when a tracer provider is
 // made. To report another version at runtime, as after a deploy (the bad-deploy fault), the
 // service gets a new provider with the new resource; the tracer every package holds follows
-// it, and the old provider flushes what it has and stops.
+// it, and the old provider exports what it holds and is shut down.
 
 // liveTracer starts spans on the service's current provider.
 type liveTracer struct {
@@ -71,8 +72,10 @@ func (t *Telemetry) SetVersion(ctx context.Context, version string) error {
 	return nil
 }
 
-// redeploy swaps in a provider whose resource carries version, and retires the old one: it
-// exports what it holds and stops in the background (or at Shutdown).
+// redeploy swaps in a provider whose resource carries version, and retires the old one in
+// the background: its Shutdown exports what its batch holds, then stops its processor
+// goroutine and closes its exporter (and so its connection). Bounded by the export timeout, so
+// a collector that is down cannot keep a retired provider alive; never on the request path.
 func (tr *tracing) redeploy(ctx context.Context, version string) error {
 	cfg := tr.cfg
 	cfg.Version = version
@@ -87,11 +90,19 @@ func (tr *tracing) redeploy(ctx context.Context, version string) error {
 	tr.tracer.Store(&tracer)
 	tr.retired = append(tr.retired, old)
 	tr.mu.Unlock()
-	go func() { _ = old.ForceFlush(context.WithoutCancel(ctx)) }()
+	tr.retiring.Go(func() {
+		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), orDefault(tr.cfg.Trace.Batch.ExportTimeout, DefaultBatchExportTimeout))
+		defer cancel()
+		_ = old.Shutdown(stop)
+		tr.mu.Lock()
+		tr.retired = slices.DeleteFunc(tr.retired, func(p *sdktrace.TracerProvider) bool { return p == old })
+		tr.mu.Unlock()
+	})
 	return nil
 }
 
-// providers lists the current provider and the retired ones, for flush and shutdown.
+// providers lists the current provider and the retired ones still stopping, for flush and
+// shutdown (a second Shutdown of a provider waits for the first and returns nil).
 func (tr *tracing) providers() []*sdktrace.TracerProvider {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
