@@ -29,7 +29,9 @@ Commands:
   list            the scenarios the frontend offers
   run NAME        start a scenario and follow it until it ends (Ctrl-C stops it)
   run --blind     start a random scenario without naming it, for practice
-  stop            stop the running scenario: every fault off, the traffic as before
+  stop            stop the running scenario: each service's own faults back, the traffic
+                  as before; ends a scenario's faults left on any service even when the
+                  frontend has no record of it (it restarted)
   status          the running scenario (or the last one): its steps and the time left
   reveal          name the blind scenario, running or the last one
   check NAME      read the scenario's signature back from Prometheus, the trace store and
@@ -154,7 +156,7 @@ func scenarioSimple(ctx context.Context, cmd, method, path string, args []string
 	var c scenarioClient
 	var asJSON bool
 	summaries := map[string]string{
-		"stop":   "Stops the running scenario: every service's faults off, the traffic as it was before.",
+		"stop":   "Stops the running scenario: every service's own faults back (those it had before), the traffic as it was before. It also ends scenario faults that a frontend which was killed or restarted left on any service.",
 		"status": "Shows the running scenario, or the last one: its steps so far and the time left.",
 		"reveal": "Names the blind scenario, the running one or the last one, and tells its story.",
 	}
@@ -186,8 +188,27 @@ func scenarioSimple(ctx context.Context, cmd, method, path string, args []string
 	if asJSON {
 		return writeJSON(stdout, st)
 	}
-	printStatus(stdout, st)
+	if cmd == "stop" && st.Scenario == "" {
+		fmt.Fprintln(stdout, "No scenario has run since the frontend started.")
+	} else {
+		printStatus(stdout, st)
+	}
+	if cmd == "stop" {
+		printReleased(stdout, st)
+	}
 	return nil
+}
+
+// printReleased says what a stop did to each service's faults.
+func printReleased(w io.Writer, st scenarios.Status) {
+	if len(st.Released) > 0 {
+		fmt.Fprintf(w, "Scenario faults ended on %s: each has the faults it had before the scenario again.\n", strings.Join(st.Released, ", "))
+	} else if len(st.Unreached) == 0 {
+		fmt.Fprintln(w, "No service held scenario faults.")
+	}
+	for _, u := range st.Unreached {
+		fmt.Fprintf(w, "Not reached: %s (its scenario faults end on their own when their lease expires).\n", u)
+	}
 }
 
 func printStatus(w io.Writer, st scenarios.Status) {
@@ -236,7 +257,7 @@ func printEvent(w io.Writer, st scenarios.Status, ev scenarios.Event) {
 }
 
 const runSummary = `Starts a scenario on the frontend and follows it: each step as it happens and a countdown,
-until the scenario ends. Ctrl-C stops it (every fault off, the traffic as before). With
+until the scenario ends. Ctrl-C stops it (each service's own faults back, the traffic as before). With
 --blind and no name, a random scenario runs unnamed: find out what it is from the dashboards,
 traces and logs, then 'pillars scenario reveal'.`
 
@@ -322,7 +343,8 @@ func followRun(ctx context.Context, c *scenarioClient, st scenarios.Status, stdo
 			if err := c.admin.Do(stopCtx, http.MethodDelete, "/admin/scenario", nil, &final); err != nil {
 				return fmt.Errorf("stopping the scenario: %w", err)
 			}
-			fmt.Fprintf(stdout, "%s stopped after %s: every fault is off.\n", describeRun(final), final.Elapsed.D())
+			fmt.Fprintf(stdout, "%s stopped after %s.\n", describeRun(final), final.Elapsed.D())
+			printReleased(stdout, final)
 			return nil
 		case <-tick.C:
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pillars-o11y/pillars/internal/faults"
 	"github.com/pillars-o11y/pillars/internal/telemetry/telemetrytest"
 )
 
@@ -85,6 +86,25 @@ func TestScenarioThroughTheFrontend(t *testing.T) {
 	env := map[string]string{"PILLARS_FRONTEND_URL": fe, "PILLARS_ADMIN_TOKEN": testToken}
 	getenv := func(k string) string { return env[k] }
 	var out, errOut bytes.Buffer
+
+	// A frontend that was killed during a scenario left its faults on the database, leased;
+	// this one has no record of it, and a stop still ends them.
+	left, _ := http.NewRequest(http.MethodPatch, "http://"+s.database+"/admin/faults", strings.NewReader(`{"latency": "500ms"}`))
+	left.Header.Set("Authorization", "Bearer "+testToken)
+	left.Header.Set(faults.LeaseHeader, "10m")
+	if resp, err := http.DefaultClient.Do(left); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("leased PATCH of the database: %v %v", resp, err)
+	}
+	if err := run(t.Context(), []string{"scenario", "stop"}, getenv, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "No scenario has run since the frontend started.") ||
+		!strings.Contains(out.String(), "Scenario faults ended on database") {
+		t.Errorf("stop with scenario faults left behind: %v\n%s", err, out.String())
+	}
+	if _, body := adminCall(t, http.MethodGet, "http://"+s.database+"/admin/faults", "", testToken); !strings.Contains(body, `"latency":"0s"`) {
+		t.Errorf("database faults after the stop: %s", body)
+	}
+	out.Reset()
+
 	if err := run(t.Context(), []string{"scenario", "run", "slow-database", "--detach"}, getenv, &out, &errOut); err != nil {
 		t.Fatalf("scenario run: %v\n%s", err, errOut.String())
 	}
@@ -108,7 +128,8 @@ func TestScenarioThroughTheFrontend(t *testing.T) {
 		t.Errorf("status: %v\n%s", err, out.String())
 	}
 	out.Reset()
-	if err := run(t.Context(), []string{"scenario", "stop"}, getenv, &out, &errOut); err != nil || !strings.Contains(out.String(), "stopped after") {
+	if err := run(t.Context(), []string{"scenario", "stop"}, getenv, &out, &errOut); err != nil || !strings.Contains(out.String(), "stopped after") ||
+		!strings.Contains(out.String(), "Scenario faults ended on frontend, backend, database") {
 		t.Errorf("stop: %v\n%s", err, out.String())
 	}
 	if _, body := adminCall(t, http.MethodGet, "http://"+s.database+"/admin/faults", "", testToken); !strings.Contains(body, `"latency":"0s"`) {

@@ -16,7 +16,7 @@ func TestActiveListsTheKnobsThatAreOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sw.Replace(strings.NewReader(`{"latency":"250ms","error_rate":0.2,"missing_index":true}`)); err != nil {
+	if _, err := sw.Replace(strings.NewReader(`{"latency":"250ms","error_rate":0.2,"missing_index":true}`), 0); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := json.Marshal(sw.Current())

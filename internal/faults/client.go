@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
@@ -48,6 +49,40 @@ func (c *AdminClient) Patch(ctx context.Context, knobs map[string]any) error {
 	return c.Do(ctx, http.MethodPatch, "/admin/faults", knobs, nil)
 }
 
+// ReplaceLeased makes knobs the service's faults under a lease of ttl: they last while
+// Renew is called within each ttl, and the service's base faults come back after.
+func (c *AdminClient) ReplaceLeased(ctx context.Context, knobs map[string]any, ttl time.Duration) error {
+	return c.do(ctx, http.MethodPut, "/admin/faults", leaseHeader(ttl), knobs, nil)
+}
+
+// PatchLeased changes the knobs given under a lease of ttl.
+func (c *AdminClient) PatchLeased(ctx context.Context, knobs map[string]any, ttl time.Duration) error {
+	return c.do(ctx, http.MethodPatch, "/admin/faults", leaseHeader(ttl), knobs, nil)
+}
+
+// Renew extends the service's lease by ttl; an error wrapping ErrNoLease when it holds none.
+func (c *AdminClient) Renew(ctx context.Context, ttl time.Duration) error {
+	err := c.do(ctx, http.MethodPut, "/admin/faults/lease", leaseHeader(ttl), nil, nil)
+	if e, ok := errors.AsType[*AnswerError](err); ok && e.Status == http.StatusConflict {
+		return fmt.Errorf("%w (%s)", ErrNoLease, c.base)
+	}
+	return err
+}
+
+// Release ends the service's lease now, so that its base faults come back, and reports
+// whether it held one.
+func (c *AdminClient) Release(ctx context.Context) (bool, error) {
+	var v struct {
+		Released bool `json:"released"`
+	}
+	err := c.do(ctx, http.MethodDelete, "/admin/faults/lease", nil, nil, &v)
+	return v.Released, err
+}
+
+func leaseHeader(ttl time.Duration) http.Header {
+	return http.Header{LeaseHeader: {ttl.String()}}
+}
+
 // Knobs describes the service's knobs.
 func (c *AdminClient) Knobs(ctx context.Context) ([]Knob, error) {
 	var v []Knob
@@ -57,6 +92,10 @@ func (c *AdminClient) Knobs(ctx context.Context) ([]Knob, error) {
 // Do calls an admin endpoint with body (JSON, may be nil) and decodes the answer into out
 // (may be nil). A failure names the URL and what it answered.
 func (c *AdminClient) Do(ctx context.Context, method, path string, body, out any) error {
+	return c.do(ctx, method, path, nil, body, out)
+}
+
+func (c *AdminClient) do(ctx context.Context, method, path string, header http.Header, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -68,6 +107,9 @@ func (c *AdminClient) Do(ctx context.Context, method, path string, body, out any
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -83,11 +125,12 @@ func (c *AdminClient) Do(ctx context.Context, method, path string, body, out any
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 2 {
 		var e telemetry.ErrorBody
+		msg := telemetry.Excerpt(strings.TrimSpace(string(data)))
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			// The admin API's own message, written for its caller and bounded by it.
-			return fmt.Errorf("%s %s answered %s: %s", method, c.base+path, resp.Status, e.Error)
+			msg = e.Error // the admin API's own message, written for its caller and bounded by it
 		}
-		return fmt.Errorf("%s %s answered %s: %s", method, c.base+path, resp.Status, telemetry.Excerpt(strings.TrimSpace(string(data))))
+		return &AnswerError{Status: resp.StatusCode,
+			msg: fmt.Sprintf("%s %s answered %s: %s", method, c.base+path, resp.Status, msg)}
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -107,3 +150,11 @@ func rootCause(err error) error {
 		err = next
 	}
 }
+
+// AnswerError is an admin API's answer other than 2xx.
+type AnswerError struct {
+	Status int
+	msg    string
+}
+
+func (e *AnswerError) Error() string { return e.msg }

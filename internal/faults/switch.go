@@ -1,7 +1,8 @@
 // Package faults is the one fault model every pillars service uses: the knobs of each tier
 // (knobs.go) with their bounds, a Switch that holds a service's current faults and changes them
-// at runtime, the admin API that drives it (GET/PUT/PATCH /admin/faults), the X-Pillars-Fault
-// header that breaks one request on purpose and travels downstream in W3C baggage, and the
+// at runtime, the admin API that drives it (GET/PUT/PATCH /admin/faults), the leases that end
+// a scenario's faults when their owner is gone (lease.go), the X-Pillars-Fault header that
+// breaks one request on purpose and travels downstream in W3C baggage, and the
 // client transport that breaks calls between services.
 //
 // The services do the faults themselves (a query waits, a lock is held, an index dropped);
@@ -9,16 +10,19 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -36,6 +40,12 @@ type Switch[T any] struct {
 	onChange func(old, new T)
 	active   *prometheus.GaugeVec
 	labels   Labels // off in drill mode: see labels.go
+
+	// While a lease is held (see lease.go), base is what comes back when it ends: the
+	// faults set at start or by a person. Both guarded by mu.
+	lease *lease
+	base  T
+	log   atomic.Pointer[slog.Logger]
 }
 
 // Option configures a Switch.
@@ -132,48 +142,73 @@ func (s *Switch[T]) Knobs() []Knob {
 // Describe writes the knobs set in v ("latency=300ms, error_rate=0.2"), "" when none.
 func (s *Switch[T]) Describe(v *T) string { return s.cat.describe(reflect.ValueOf(v)) }
 
-// Set replaces the faults with v after checking its bounds.
+// Set replaces the faults with v after checking its bounds (a person's change: see change).
 func (s *Switch[T]) Set(v T) error {
 	if err := s.check(&v); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.store(v)
-	return nil
+	_, err := s.change(func(cur *T) error { *cur = v; return nil }, 0)
+	return err
 }
 
 // Replace reads a JSON document of knobs and makes them the faults: knobs left out are off
-// (PUT).
-func (s *Switch[T]) Replace(body io.Reader) (T, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var v T
-	if err := s.decodeInto(&v, body); err != nil {
+// (PUT). A lease of ttl > 0 makes the change last only while the lease is renewed.
+func (s *Switch[T]) Replace(body io.Reader, ttl time.Duration) (T, error) {
+	doc, err := io.ReadAll(body)
+	if err != nil {
 		return *s.current.Load(), err
 	}
-	s.store(v)
-	return v, nil
+	return s.change(func(v *T) error {
+		var next T
+		if err := s.decodeInto(&next, bytes.NewReader(doc)); err != nil {
+			return err
+		}
+		*v = next
+		return nil
+	}, ttl)
 }
 
-// Patch reads a JSON document of knobs and changes those only (PATCH).
-func (s *Switch[T]) Patch(body io.Reader) (T, error) {
+// Patch reads a JSON document of knobs and changes those only (PATCH), under a lease of ttl
+// when ttl > 0.
+func (s *Switch[T]) Patch(body io.Reader, ttl time.Duration) (T, error) {
+	doc, err := io.ReadAll(body)
+	if err != nil {
+		return *s.current.Load(), err
+	}
+	return s.change(func(v *T) error { return s.decodeInto(v, bytes.NewReader(doc)) }, ttl)
+}
+
+// Clear turns every fault off, for good: the base too.
+func (s *Switch[T]) Clear() {
+	_, _ = s.change(func(v *T) error { var zero T; *v = zero; return nil }, 0)
+}
+
+// change applies edit to the faults in effect. Under a lease (ttl > 0) it changes only what is
+// in effect: the faults before the first leased change are kept as the base, to come back
+// when the lease ends. Without a lease it is a person's (or the start-up's) word, and changes
+// the base too while a lease is held, so that it outlives the lease.
+func (s *Switch[T]) change(edit func(*T) error, ttl time.Duration) (T, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v := *s.current.Load()
-	if err := s.decodeInto(&v, body); err != nil {
+	if err := edit(&v); err != nil {
 		return *s.current.Load(), err
+	}
+	switch {
+	case ttl > 0:
+		if s.lease == nil {
+			s.base = *s.current.Load()
+		}
+		s.hold(ttl)
+	case s.lease != nil:
+		base := s.base
+		if err := edit(&base); err != nil {
+			return *s.current.Load(), err
+		}
+		s.base = base
 	}
 	s.store(v)
 	return v, nil
-}
-
-// Clear turns every fault off.
-func (s *Switch[T]) Clear() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var zero T
-	s.store(zero)
 }
 
 func (s *Switch[T]) store(v T) {

@@ -83,7 +83,7 @@ func (s *Service) newConsole(cfg Config) *console {
 		service: "frontend",
 		read:    func(context.Context) ([]byte, error) { return json.Marshal(s.faults.Current()) },
 		clear: func(context.Context) error {
-			_, err := s.faults.Replace(strings.NewReader("{}"))
+			_, err := s.faults.Replace(strings.NewReader("{}"), 0)
 			return err
 		},
 	}}}

@@ -25,18 +25,22 @@ func routeTemplates() []string { return []string{"/", "/user/{id}", "/product/{i
 func (s *Service) Handler() http.Handler { return s.handler() }
 
 // routes builds the handler. The frontend is the edge: unless told to continue its callers'
-// traces, every request starts a new trace, linked to the caller's.
+// traces, every request starts a new trace, linked to the caller's. Its operations (the admin
+// API, the console, probes, /metrics) are served beside the instrumented pages, outside the
+// traces and the request metrics.
 func (s *Service) routes() http.Handler {
-	mux := http.NewServeMux()
-	s.addRoutes(mux)
+	pages := http.NewServeMux()
+	s.addRoutes(pages)
 	var opts []telemetry.InstrumentOption
 	if !s.cfg.ContinueIncomingTraces {
 		opts = append(opts, telemetry.PublicEndpoint())
 	}
-	return s.tel.Instrument(mux, spanNames(), opts...)
+	ops := http.NewServeMux()
+	s.addOperations(ops)
+	return s.tel.WithOperations(ops, admitSynthetic(s.tel.Instrument(pages, spanNames(), opts...)))
 }
 
-// addRoutes lists every route of the frontend.
+// addRoutes lists every page of the frontend: what visitors (and the traffic generator) ask.
 func (s *Service) addRoutes(mux *http.ServeMux) {
 	page := func(route string, h http.HandlerFunc) http.Handler {
 		return s.faults.Wrap(route, s.cfg.RequestFaults, s.trackVisitor(h))
@@ -44,6 +48,11 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", page("/", s.serveHome))
 	mux.Handle("GET /user/{id}", page("/user/{id}", s.serveUser))
 	mux.Handle("GET /product/{id}", page("/product/{id}", s.serveProduct))
+}
+
+// addOperations lists the routes that run the frontend rather than serve visitors: the admin
+// APIs, the console and its assets, probes, profiles and /metrics.
+func (s *Service) addOperations(mux *http.ServeMux) {
 	s.faults.Routes(mux, s.tel, s.guard)
 	s.traffic.Routes(mux, s.tel, s.guard)
 	if s.runner != nil {
@@ -53,4 +62,18 @@ func (s *Service) addRoutes(mux *http.ServeMux) {
 	s.health.Register(mux)
 	s.guard.Profiles(mux)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())
+}
+
+// admitSynthetic lets the synthetic marker of built-in traffic (synthetic_request=true in the
+// baggage header, see telemetry.MarkSynthetic) through the edge, which drops every other
+// member of a caller's baggage: the generator reaches the frontend over HTTP like any
+// visitor. The marker is admitted from anyone; it only labels the caller's own request, and
+// carries no power over it (unlike a fault, or a sampling decision).
+func admitSynthetic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if telemetry.IsSynthetic(r.Header) {
+			r = r.WithContext(telemetry.WithSynthetic(r.Context()))
+		}
+		h.ServeHTTP(w, r)
+	})
 }

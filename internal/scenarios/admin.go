@@ -18,7 +18,9 @@ const maxStartBody = 1 << 10
 //	GET    /admin/scenarios        the library: every scenario with its story, steps and signature
 //	GET    /admin/scenario         the running scenario (step, time left), or the last one
 //	PUT    /admin/scenario         start one: {"name": "slow-database"}, or {"blind": true}
-//	DELETE /admin/scenario         stop it: every fault off, the traffic as it was
+//	DELETE /admin/scenario         stop it: each service's own faults back, the traffic as it
+//	                               was; with none running, it still ends the scenario faults
+//	                               a runner that is gone left on any service
 //	GET    /admin/scenario/reveal  the blind scenario's name, running or the last one
 //
 // Mistakes are answered in the caller's terms: 404 for an unknown scenario (with the known

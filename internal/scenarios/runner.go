@@ -21,11 +21,16 @@ import (
 	"github.com/pillars-o11y/pillars/internal/traffic"
 )
 
-// FaultTarget changes one service's faults: a faults.AdminClient for a service elsewhere, or
-// SwitchTarget for the service that hosts the runner.
+// FaultTarget changes one service's faults under a lease: a *faults.AdminClient for a service
+// elsewhere, or SwitchTarget for the service that hosts the runner. A leased change lasts while
+// the runner renews it within each ttl; when the runner is gone (killed, restarted), the
+// service puts back its base faults, those it had before the scenario, by itself.
 type FaultTarget interface {
-	Patch(ctx context.Context, knobs map[string]any) error
-	Replace(ctx context.Context, knobs map[string]any) error
+	PatchLeased(ctx context.Context, knobs map[string]any, ttl time.Duration) error
+	ReplaceLeased(ctx context.Context, knobs map[string]any, ttl time.Duration) error
+	Renew(ctx context.Context, ttl time.Duration) error
+	// Release ends the lease, so that the base faults come back, and says whether one was held.
+	Release(ctx context.Context) (bool, error)
 }
 
 // TrafficTarget is the traffic generator a runner steers (*traffic.Generator).
@@ -40,20 +45,27 @@ func SwitchTarget[T any](sw *faults.Switch[T]) FaultTarget { return switchTarget
 
 type switchTarget[T any] struct{ sw *faults.Switch[T] }
 
-func (s switchTarget[T]) Patch(_ context.Context, knobs map[string]any) error {
+func (s switchTarget[T]) PatchLeased(_ context.Context, knobs map[string]any, ttl time.Duration) error {
 	b, err := json.Marshal(knobs)
 	if err == nil {
-		_, err = s.sw.Patch(bytes.NewReader(b))
+		_, err = s.sw.Patch(bytes.NewReader(b), ttl)
 	}
 	return err
 }
 
-func (s switchTarget[T]) Replace(_ context.Context, knobs map[string]any) error {
+func (s switchTarget[T]) ReplaceLeased(_ context.Context, knobs map[string]any, ttl time.Duration) error {
 	b, err := json.Marshal(knobs)
 	if err == nil {
-		_, err = s.sw.Replace(bytes.NewReader(b))
+		_, err = s.sw.Replace(bytes.NewReader(b), ttl)
 	}
 	return err
+}
+
+func (s switchTarget[T]) Renew(_ context.Context, ttl time.Duration) error { return s.sw.Renew(ttl) }
+
+func (s switchTarget[T]) Release(context.Context) (bool, error) {
+	released, _ := s.sw.Release()
+	return released, nil
 }
 
 // RunnerConfig is what a runner drives.
@@ -71,7 +83,13 @@ type RunnerConfig struct {
 	// StepRetry is how long a step keeps trying a service that cannot be reached yet
 	// (default 10s): a scenario started with the services may find one still starting.
 	StepRetry time.Duration
+	// Lease is the time to live of the faults a scenario sets (default 15s), renewed every
+	// third of it: the longest a scenario's faults outlive a runner that is gone.
+	Lease time.Duration
 }
+
+// DefaultLease is the time to live of a scenario's faults between renewals.
+const DefaultLease = 15 * time.Second
 
 // hidden is the name a blind scenario goes by until it is revealed.
 const hidden = "hidden"
@@ -81,6 +99,10 @@ type Runner struct {
 	cfg   RunnerConfig
 	log   *slog.Logger
 	gauge *prometheus.GaugeVec
+
+	// leftovers serialises a stop that ends leases no run of this runner holds (a runner
+	// that is gone left them) with the first leased change of a run starting meanwhile.
+	leftovers sync.Mutex
 
 	mu        sync.Mutex
 	rng       *rand.Rand
@@ -105,6 +127,8 @@ type run struct {
 	ended     time.Time
 	cancel    context.CancelFunc
 	done      chan struct{}
+	// released and unreached are what ending its faults found, set by finish.
+	released, unreached []string
 }
 
 // Outcomes of a run.
@@ -135,6 +159,9 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.StepRetry <= 0 {
 		cfg.StepRetry = 10 * time.Second
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
 	r := &Runner{cfg: cfg, log: cfg.Logger, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 	if cfg.Registry != nil {
 		r.gauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -156,7 +183,7 @@ func (r *Runner) Library() *Library { return r.cfg.Library }
 
 // StartRequest asks for a scenario: by name, or a random one (Blind without a name), hidden
 // until revealed when Blind. Timescale > 1 runs the steps that many times faster (for tests
-// against time-scaled alert rules; 1 or 0 is real time).
+// against time-scaled alert rules; 1, or 0 when left out, is real time).
 type StartRequest struct {
 	Name      string  `json:"name,omitempty"`
 	Blind     bool    `json:"blind,omitempty"`
@@ -174,8 +201,9 @@ var (
 
 // Start starts a scenario and returns its status at once; the steps follow on their own.
 func (r *Runner) Start(req StartRequest) (Status, error) {
-	if req.Timescale < 0 || req.Timescale > MaxTimescale {
-		return Status{}, &RequestError{fmt.Sprintf("timescale %v: want 1 (real time) to %d", req.Timescale, MaxTimescale)}
+	if req.Timescale != 0 && (req.Timescale < 1 || req.Timescale > MaxTimescale) {
+		return Status{}, &RequestError{fmt.Sprintf("timescale %v: want 1 (real time) to %d times faster; a scenario never runs slower than real time",
+			req.Timescale, MaxTimescale)}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -236,7 +264,8 @@ func (r *Runner) canRun(sc *Scenario) error {
 	return nil
 }
 
-// execute applies the steps at their times, waits for the end (or a stop), then clears.
+// execute applies the steps at their times, waits for the end (or a stop), then clears. Every
+// fault it sets is leased, and renewed while it runs.
 func (r *Runner) execute(ctx context.Context, ru *run) {
 	outcome := Completed
 	defer func() { r.finish(ru, outcome) }()
@@ -252,7 +281,11 @@ func (r *Runner) execute(ctx context.Context, ru *run) {
 			}
 		}
 	}()
-	r.clearFaults(ctx, ru, r.cfg.StepRetry) // a scenario starts from a clean system
+	stopRenewing := r.renewLeases(ctx, ru)
+	defer stopRenewing()
+	r.leftovers.Lock()     // a stop ending leftover leases finishes first, not on this run's
+	r.clearFaults(ctx, ru) // a scenario starts from a clean system; each service keeps its own faults as base
+	r.leftovers.Unlock()
 	for i, st := range ru.sc.Steps {
 		if !sleepUntil(ctx, ru.started.Add(scaled(st.At.D(), ru.timescale))) {
 			outcome = Stopped
@@ -291,11 +324,11 @@ func (r *Runner) apply(ctx context.Context, ru *run, st Step) error {
 		errs = append(errs, retry(ctx, r.cfg.StepRetry, func(ctx context.Context) error {
 			switch {
 			case st.Patch != nil:
-				return target.Patch(ctx, st.Patch)
+				return target.PatchLeased(ctx, st.Patch, r.cfg.Lease)
 			case st.Put != nil:
-				return target.Replace(ctx, st.Put)
+				return target.ReplaceLeased(ctx, st.Put, r.cfg.Lease)
 			}
-			return target.Replace(ctx, map[string]any{})
+			return target.ReplaceLeased(ctx, map[string]any{}, r.cfg.Lease)
 		}))
 	}
 	return errors.Join(errs...)
@@ -312,17 +345,68 @@ func (r *Runner) services() []string {
 	return out
 }
 
-// clearFaults turns every fault off on every service (at the start and at the end of a run),
-// trying a service that cannot be reached for patience.
-func (r *Runner) clearFaults(ctx context.Context, ru *run, patience time.Duration) {
+// clearFaults turns every fault off on every service at the start of a run, under the run's
+// lease: each service keeps what it had as its base, which comes back when the run ends.
+func (r *Runner) clearFaults(ctx context.Context, ru *run) {
 	for _, svc := range r.services() {
-		err := retry(ctx, patience, func(ctx context.Context) error {
-			return r.cfg.Faults[svc].Replace(ctx, map[string]any{})
+		err := retry(ctx, r.cfg.StepRetry, func(ctx context.Context) error {
+			return r.cfg.Faults[svc].ReplaceLeased(ctx, map[string]any{}, r.cfg.Lease)
 		})
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("Scenario could not clear the faults", "scenario", r.nameOf(ru), "service", svc, "error", err.Error())
 		}
 	}
+}
+
+// renewLeases renews every service's lease a few times per time to live until the returned
+// function is called (which waits for the renewer to stop). A service that lost its lease (it
+// restarted) is told once in the log.
+func (r *Runner) renewLeases(ctx context.Context, ru *run) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(r.cfg.Lease / 3)
+		defer tick.Stop()
+		lost := map[string]bool{}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			for _, svc := range r.services() {
+				rctx, rcancel := context.WithTimeout(ctx, r.cfg.Lease/3)
+				err := r.cfg.Faults[svc].Renew(rctx, r.cfg.Lease)
+				rcancel()
+				if err != nil && ctx.Err() == nil && !lost[svc] {
+					lost[svc] = true
+					r.log.Warn("Scenario could not renew its faults' lease", "scenario", r.nameOf(ru), "service", svc, "error", err.Error())
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// releaseLeases ends the scenario faults' lease on every service, each tried once: their base
+// faults come back. It returns the services that held one, and those that could not be
+// reached (whose leases end on their own within the time to live).
+func (r *Runner) releaseLeases(ctx context.Context, scenario string) (released, unreached []string) {
+	for _, svc := range r.services() {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		held, err := r.cfg.Faults[svc].Release(cctx)
+		cancel()
+		switch {
+		case err != nil:
+			unreached = append(unreached, svc+": "+err.Error())
+			r.log.Error("Scenario could not release its faults; they end when their lease expires", "scenario", scenario,
+				"service", svc, "lease", r.cfg.Lease.String(), "error", err.Error())
+		case held:
+			released = append(released, svc)
+		}
+	}
+	return released, unreached
 }
 
 // retry calls fn until it succeeds, the service answers (an answer is not a reason to try
@@ -373,15 +457,16 @@ func (r *Runner) record(ru *run, i int, st Step, err error) {
 	r.log.Info("Scenario step", attrs...)
 }
 
-// finish ends a run: every fault off, the gauge down, the run kept as the last one. Each
-// service is tried once: at a shutdown the services behind are still up (callers stop
-// first), and one that is gone has no faults left to clear.
+// finish ends a run: every service's base faults back, the gauge down, the run kept as the
+// last one. Each service is tried once: at a shutdown the services behind are still up
+// (callers stop first), and one that is gone has no faults left to clear.
 func (r *Runner) finish(ru *run, outcome string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r.clearFaults(ctx, ru, 0)
+	released, unreached := r.releaseLeases(ctx, r.nameOf(ru))
 	r.mu.Lock()
 	ru.outcome, ru.ended = outcome, time.Now()
+	ru.released, ru.unreached = released, unreached
 	r.setGauge(ru, 0)
 	r.active, r.last = nil, ru
 	name := r.nameOf(ru)
@@ -390,20 +475,45 @@ func (r *Runner) finish(ru *run, outcome string) {
 	close(ru.done)
 }
 
-// Stop stops the running scenario (clearing its faults) and returns its final status; with
-// none running it returns the status as it is.
+// Stop stops the running scenario and returns its final status, saying on which services its
+// faults ended. With none running it still ends any scenario faults the services hold (a
+// runner that was killed, or restarted, left them), and says so.
 func (r *Runner) Stop() Status {
-	r.mu.Lock()
-	ru := r.active
-	r.mu.Unlock()
-	if ru == nil {
-		return r.Status()
+	if ru := r.running(); ru != nil {
+		return r.stopRun(ru)
 	}
+	r.leftovers.Lock()
+	if ru := r.running(); ru != nil { // started meanwhile
+		r.leftovers.Unlock()
+		return r.stopRun(ru)
+	}
+	defer r.leftovers.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	released, unreached := r.releaseLeases(ctx, "")
+	if len(released) > 0 {
+		r.log.Info("Scenario faults left by a runner that is gone were ended", "services", strings.Join(released, ","))
+	}
+	st := r.Status()
+	st.Released, st.Unreached = released, unreached
+	return st
+}
+
+func (r *Runner) running() *run {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.active
+}
+
+// stopRun ends ru and returns its final status.
+func (r *Runner) stopRun(ru *run) Status {
 	ru.cancel()
 	<-ru.done
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.statusOf(ru)
+	st := r.statusOf(ru)
+	st.Released, st.Unreached = ru.released, ru.unreached
+	return st
 }
 
 // Close stops chaos mode and the running scenario, and refuses new ones: for shutdown, while
@@ -417,7 +527,9 @@ func (r *Runner) Close() {
 	if chaos != nil {
 		chaos.stop()
 	}
-	r.Stop()
+	if ru := r.running(); ru != nil {
+		r.stopRun(ru)
+	}
 }
 
 // Status is what GET /admin/scenario answers: the running scenario, or the last one.
@@ -438,6 +550,10 @@ type Status struct {
 	Outcome   string          `json:"outcome,omitempty"`
 	// Chaos is the interval of chaos mode, when it is on.
 	Chaos faults.Duration `json:"chaos,omitempty"`
+	// Released are the services whose scenario faults a stop ended (their base faults back);
+	// Unreached, those it could not reach, with why (their faults end with their lease).
+	Released  []string `json:"released,omitempty"`
+	Unreached []string `json:"unreached,omitempty"`
 }
 
 // Status returns the running scenario's status, or the last one's (Active false).

@@ -40,14 +40,22 @@ func (c *callLog) all() []string {
 	return append([]string(nil), c.lines...)
 }
 
-func (f fakeService) Patch(_ context.Context, knobs map[string]any) error {
+func (f fakeService) PatchLeased(_ context.Context, knobs map[string]any, _ time.Duration) error {
 	f.calls.add("%s PATCH %s", f.name, knobsText(knobs))
 	return nil
 }
 
-func (f fakeService) Replace(_ context.Context, knobs map[string]any) error {
+func (f fakeService) ReplaceLeased(_ context.Context, knobs map[string]any, _ time.Duration) error {
 	f.calls.add("%s PUT {%s}", f.name, knobsText(knobs))
 	return nil
+}
+
+// Renew is not logged: it comes every few seconds.
+func (f fakeService) Renew(context.Context, time.Duration) error { return nil }
+
+func (f fakeService) Release(context.Context) (bool, error) {
+	f.calls.add("%s release", f.name)
+	return true, nil
 }
 
 var testLibrary = fstest.MapFS{
@@ -125,8 +133,8 @@ func label(m *dto.Metric, name string) string {
 }
 
 // A scenario clears every service first, applies each step at its time, changes the traffic
-// for as long as it says, and at its end clears every service again and puts the traffic back
-// as it was; pillars_scenario_active says which one runs.
+// for as long as it says, and at its end releases every service's lease (their own faults come
+// back) and puts the traffic back as it was; pillars_scenario_active says which one runs.
 func TestRunnerRunsTheSteps(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newRunnerFixture(t)
@@ -157,7 +165,7 @@ func TestRunnerRunsTheSteps(t *testing.T) {
 			"0s frontend PUT {}", "0s backend PUT {}", "0s database PUT {}",
 			"0s database PATCH latency=300ms",
 			"50s frontend PUT {}", "50s backend PUT {}", "50s database PUT {}", // step 3: clear: true
-			"1m0s frontend PUT {}", "1m0s backend PUT {}", "1m0s database PUT {}", // the end
+			"1m0s frontend release", "1m0s backend release", "1m0s database release", // the end
 		}
 		if got := f.calls.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("calls:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -188,7 +196,7 @@ func TestRunnerTimescale(t *testing.T) {
 		}
 		time.Sleep(2 * time.Second)
 		want := []string{"0s frontend PUT {}", "0s backend PUT {}", "0s database PUT {}", "500ms backend PUT {cache_off=true}",
-			"2s frontend PUT {}", "2s backend PUT {}", "2s database PUT {}"}
+			"2s frontend release", "2s backend release", "2s database release"}
 		if got := f.calls.all(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("calls:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
@@ -213,8 +221,8 @@ func TestRunnerStopAndRefusals(t *testing.T) {
 		if tr := f.traffic.Status(); tr.Settings != traffic.Defaults(2) || tr.Until != nil {
 			t.Errorf("traffic after stop: %+v", tr)
 		}
-		if calls := f.calls.all(); calls[len(calls)-1] != "6s database PUT {}" {
-			t.Errorf("last call %q, want the database cleared at the stop", calls[len(calls)-1])
+		if calls := f.calls.all(); calls[len(calls)-1] != "6s database release" {
+			t.Errorf("last call %q, want the database's lease released at the stop", calls[len(calls)-1])
 		}
 		for _, req := range []StartRequest{{Name: "nope"}, {}, {Name: "slow", Timescale: 1000}} {
 			if _, err := f.runner.Start(req); err == nil {

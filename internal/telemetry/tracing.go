@@ -124,6 +124,7 @@ func newProvider(ctx context.Context, cfg Config, sharedExporter bool) (*sdktrac
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sampler),
 		sdktrace.WithRawSpanLimits(spanLimits(cfg.Trace.Limits)),
+		sdktrace.WithSpanProcessor(syntheticMarker()), // see synthetic.go
 	}
 	// The batch processor is what keeps export off the request path: ending a span is a
 	// non-blocking enqueue, and a full queue drops spans instead of waiting.

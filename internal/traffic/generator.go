@@ -1,6 +1,6 @@
 // Package traffic is the frontend's built-in traffic generator: simulated visitors, each with
 // its own cookie, loading the frontend's pages over real HTTP, so that every request becomes a
-// full trace with its logs and metrics. It always exists, idle at rate 0, and is steered at
+// full trace with its logs and metrics, marked as synthetic (baggage synthetic_request=true). It always exists, idle at rate 0, and is steered at
 // runtime: the rate, the mix of requests, a pause, and shapes (steady, ramp, spike, wave) for
 // a while or for good, through GET/PUT/PATCH /admin/traffic or by scenarios. What it sent is
 // counted by outcome in pillars_traffic_requests_total.
@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pillars-o11y/pillars/internal/telemetry"
 )
 
 // Config sets up a generator.
@@ -343,6 +345,7 @@ func (g *Generator) send(ctx context.Context, user *http.Client, path, accept st
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", userAgent)
+	telemetry.MarkSynthetic(req.Header) // a person's requests can be told apart from these
 	start := time.Now()
 	resp, err := user.Do(req)
 	if err != nil {

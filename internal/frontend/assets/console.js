@@ -310,7 +310,7 @@
       refresh();
     });
     $("scenario-stop").addEventListener("click", () =>
-      control("Stopping the scenario…", () => api("DELETE", "/admin/scenario"), "Stopped: every fault off, the traffic as it was."));
+      control("Stopping the scenario…", () => api("DELETE", "/admin/scenario"), "Stopped: each service has its own faults back, the traffic is as it was."));
     $("scenario-blind").addEventListener("click", () =>
       control("Starting a blind scenario…", () => api("PUT", "/admin/scenario", { blind: true }), "A blind scenario runs: find out what it is."));
     $("scenario-reveal").addEventListener("click", () =>
