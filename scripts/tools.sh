@@ -261,23 +261,29 @@ build_victorialogs() {
 # --- Jaeger -----------------------------------------------------------------------------------
 
 build_jaeger() {
-	if current jaeger "$JAEGER_VERSION" jaeger; then
+	# The stamp names the tools module's whole dependency set, not only Jaeger's version: a
+	# Jaeger built against other Collector modules than its own go.mod asks for fails at start
+	# ("otelcol.Factories.Telemetry must not be nil"), so any change there rebuilds it.
+	local want
+	want="$JAEGER_VERSION $(sha256sum "$repo/tools/go.sum" | cut -c1-16)"
+	if current jaeger "$want" jaeger; then
 		log "  jaeger $JAEGER_VERSION already installed"
 		return
 	fi
 	if from_path jaeger '"gitVersion":"v2.12.0"' version; then
-		stamp jaeger "$JAEGER_VERSION"
+		stamp jaeger "$want"
 		return
 	fi
 	: >"$logs/jaeger.log"
 	# `go install pkg@version` refuses Jaeger (its go.mod has a replace directive): the tools
-	# module pins it, and `go get -tool` is needed only when that pin changes.
+	# module pins it. Changing the pin takes a fresh module (`go get -tool` on the old one
+	# keeps the newer Collector modules of the old pin), so a mismatch stops here.
 	if ! grep -q "github.com/jaegertracing/jaeger $JAEGER_VERSION" "$repo/tools/go.mod"; then
-		stage jaeger "pinning jaeger $JAEGER_VERSION in tools/go.mod" in_dir "$repo/tools" \
-			go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION"
+		log "tools/go.mod does not pin jaeger $JAEGER_VERSION: recreate it with only the module line, then go get -tool github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION and go mod tidy"
+		exit 1
 	fi
 	go_compile jaeger "$repo/tools" github.com/jaegertracing/jaeger/cmd/jaeger -- -o "$bin/jaeger"
-	stamp jaeger "$JAEGER_VERSION"
+	stamp jaeger "$want"
 }
 
 # --- OpenTelemetry Collector ------------------------------------------------------------------
