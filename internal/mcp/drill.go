@@ -30,9 +30,9 @@ type noInput struct{}
 
 func (s *server) addDrillTools(srv *sdk.Server) {
 	sdk.AddTool(srv, &sdk.Tool{Name: "drill_start", Description: "Start a blind incident episode (admin token)."}, handler(s.drillStart))
-	sdk.AddTool(srv, &sdk.Tool{Name: "drill_status", Description: "The current episode.", Annotations: readOnly}, handler(s.drillStatus))
+	sdk.AddTool(srv, &sdk.Tool{Name: "drill_status", Description: "The current episode."}, handler(s.drillStatus))
 	sdk.AddTool(srv, &sdk.Tool{Name: "drill_answer", Description: "Submit a diagnosis of the current episode; answers the grade."}, handler(s.drillAnswer))
-	sdk.AddTool(srv, &sdk.Tool{Name: "drill_score", Description: "The scoreboard.", Annotations: readOnly}, handler(s.drillScore))
+	sdk.AddTool(srv, &sdk.Tool{Name: "drill_score", Description: "The scoreboard."}, handler(s.drillScore))
 }
 
 func (s *server) drillStart(ctx context.Context, req *sdk.CallToolRequest, in drillStartIn) (string, error) {

@@ -31,7 +31,6 @@ func (s *server) addLogTools(srv *sdk.Server) {
 	sdk.AddTool(srv, &sdk.Tool{
 		Name:        "logs",
 		Description: "Log lines, newest first. Query in " + lang + ", e.g. " + example,
-		Annotations: readOnly,
 	}, handler(s.logs))
 }
 

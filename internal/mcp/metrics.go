@@ -29,7 +29,7 @@ const (
 
 type queryIn struct {
 	Query string `json:"query" jsonschema:"PromQL"`
-	Time  string `json:"time,omitempty" jsonschema:"RFC 3339 or age (default now)"`
+	Time  string `json:"time,omitempty" jsonschema:"default now"`
 	Page
 }
 
@@ -57,11 +57,11 @@ type alertsIn struct {
 }
 
 func (s *server) addMetricTools(srv *sdk.Server) {
-	sdk.AddTool(srv, &sdk.Tool{Name: "query", Description: "PromQL instant query: one row per series, sorted by labels.", Annotations: readOnly}, handler(s.query))
-	sdk.AddTool(srv, &sdk.Tool{Name: "query_range", Description: "PromQL range query: per series min/max/last and values oldest first.", Annotations: readOnly}, handler(s.queryRange))
-	sdk.AddTool(srv, &sdk.Tool{Name: "metrics", Description: "Metric names.", Annotations: readOnly}, handler(s.metrics))
-	sdk.AddTool(srv, &sdk.Tool{Name: "labels", Description: "Label names, or one label's values.", Annotations: readOnly}, handler(s.labels))
-	sdk.AddTool(srv, &sdk.Tool{Name: "alerts", Description: "Firing alerts.", Annotations: readOnly}, handler(s.alerts))
+	sdk.AddTool(srv, &sdk.Tool{Name: "query", Description: "PromQL instant query: one row per series, sorted by labels."}, handler(s.query))
+	sdk.AddTool(srv, &sdk.Tool{Name: "query_range", Description: "PromQL range query: per series min/max/last and values oldest first."}, handler(s.queryRange))
+	sdk.AddTool(srv, &sdk.Tool{Name: "metrics", Description: "Metric names."}, handler(s.metrics))
+	sdk.AddTool(srv, &sdk.Tool{Name: "labels", Description: "Label names, or one label's values."}, handler(s.labels))
+	sdk.AddTool(srv, &sdk.Tool{Name: "alerts", Description: "Firing alerts."}, handler(s.alerts))
 }
 
 func (s *server) query(ctx context.Context, _ *sdk.CallToolRequest, in queryIn) (string, error) {

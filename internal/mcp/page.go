@@ -24,8 +24,8 @@ const (
 
 // Page is the paging of a tool's input: which rows of the whole answer to show.
 type Page struct {
-	Limit  int `json:"limit,omitempty" jsonschema:"rows (default 20, max 100)"`
-	Offset int `json:"offset,omitempty" jsonschema:"rows to skip; an answer ends with the next offset"`
+	Limit  int `json:"limit,omitempty" jsonschema:"default 20, max 100"`
+	Offset int `json:"offset,omitempty"`
 }
 
 func (p Page) bounds() (offset, limit int, err error) {
@@ -70,7 +70,7 @@ func paginate(b *strings.Builder, rows []string, p Page, exact bool, rowMax int)
 	}
 	fmt.Fprintf(b, "-- rows %d-%d of %s", off+1, end, total)
 	if end < len(rows) {
-		fmt.Fprintf(b, "; next: offset=%d", end)
+		fmt.Fprintf(b, "; next=%d", end)
 	}
 	b.WriteByte('\n')
 }

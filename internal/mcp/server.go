@@ -49,10 +49,7 @@ func New(cfg Config) *sdk.Server {
 }
 
 // instructions is the one paragraph an agent reads before the tools.
-const instructions = "Telemetry of pillars (frontend -> backend -> database). Answers are pages: pass the offset an answer ends with for more."
-
-// readOnly marks the tools that only read, which clients may run without asking.
-var readOnly = &sdk.ToolAnnotations{ReadOnlyHint: true}
+const instructions = "Telemetry of pillars (frontend -> backend -> database). Answers are pages ending in \"-- rows a-b of n; next=k\": call again with offset=k for more. Times: RFC 3339 or an age like 15m."
 
 // errUnauthorized is the refusal of a tool that changes something to a caller without the token.
 var errUnauthorized = errors.New("this tool changes the deployment and needs the admin token (HTTP: Authorization: Bearer <token>; stdio: start the server with PILLARS_ADMIN_TOKEN)")

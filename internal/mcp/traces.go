@@ -35,9 +35,9 @@ type traceIn struct {
 }
 
 func (s *server) addTraceTools(srv *sdk.Server) {
-	sdk.AddTool(srv, &sdk.Tool{Name: "services", Description: "Services in the trace store, or one service's operations.", Annotations: readOnly}, handler(s.services))
-	sdk.AddTool(srv, &sdk.Tool{Name: "traces", Description: "Trace search, newest first: id, start, duration, root span.", Annotations: readOnly}, handler(s.traces))
-	sdk.AddTool(srv, &sdk.Tool{Name: "trace", Description: "One trace as a waterfall: a span a row, indented by depth, ✗ failed.", Annotations: readOnly}, handler(s.trace))
+	sdk.AddTool(srv, &sdk.Tool{Name: "services", Description: "Services in the trace store, or one service's operations."}, handler(s.services))
+	sdk.AddTool(srv, &sdk.Tool{Name: "traces", Description: "Trace search, newest first: id, start, duration, root span."}, handler(s.traces))
+	sdk.AddTool(srv, &sdk.Tool{Name: "trace", Description: "One trace as a waterfall: a span a row, indented by depth, ✗ failed."}, handler(s.trace))
 }
 
 func (s *server) services(ctx context.Context, _ *sdk.CallToolRequest, in servicesIn) (string, error) {

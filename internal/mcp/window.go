@@ -11,8 +11,8 @@ const defaultWindow = 15 * time.Minute
 // Window is the time range of a tool's input. Each end is an RFC 3339 time or an age ("15m"
 // means 15 minutes ago), which is what an agent can write without knowing the clock.
 type Window struct {
-	Start string `json:"start,omitempty" jsonschema:"RFC 3339 or age like 15m (default 15m)"`
-	End   string `json:"end,omitempty" jsonschema:"RFC 3339 or age (default now)"`
+	Start string `json:"start,omitempty" jsonschema:"default 15m"`
+	End   string `json:"end,omitempty" jsonschema:"default now"`
 }
 
 func (w Window) times(now time.Time) (start, end time.Time, err error) {
