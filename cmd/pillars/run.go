@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -21,6 +22,8 @@ Usage:
   pillars verify       check a running deployment end to end through its backends' query APIs
   pillars trace <id>   print a trace as a waterfall, with its log lines and the exemplars naming it
   pillars scenario     put a running deployment through an incident: list, run, stop, status, reveal, check
+  pillars mcp          serve the telemetry to agents over MCP (stdio, or streamable HTTP with --listen)
+  pillars agent        run a reference agent on a drill episode: baseline or random
   pillars version      print the version
 
 Run 'pillars <command> --help' for the flags of a command.
@@ -55,6 +58,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTrace(ctx, args[1:], getenv, stdout, stderr)
 	case "scenario":
 		return runScenario(ctx, args[1:], getenv, stdout, stderr)
+	case "mcp":
+		return runMCP(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "agent":
+		return runAgent(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "pillars", version())
 		return nil

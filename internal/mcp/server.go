@@ -10,6 +10,7 @@ import (
 
 // Config is what the server reads from and how it guards the tools that change anything.
 type Config struct {
+	// The stores; the tools of a store that is nil are left out.
 	Metrics Metrics
 	Traces  Traces
 	Logs    Logs
@@ -39,9 +40,15 @@ func New(cfg Config) *sdk.Server {
 	srv := sdk.NewServer(&sdk.Implementation{Name: "pillars", Version: cfg.Version}, &sdk.ServerOptions{
 		Instructions: instructions,
 	})
-	s.addMetricTools(srv)
-	s.addTraceTools(srv)
-	s.addLogTools(srv)
+	if cfg.Metrics != nil {
+		s.addMetricTools(srv)
+	}
+	if cfg.Traces != nil {
+		s.addTraceTools(srv)
+	}
+	if cfg.Logs != nil {
+		s.addLogTools(srv)
+	}
 	if cfg.Drills != nil {
 		s.addDrillTools(srv)
 	}
