@@ -123,8 +123,8 @@ func TestObserveReadsTheServersAnswers(t *testing.T) {
 	tools := &cannedTools{answers: map[string]string{
 		heap + "@<nil>": "{job=\"backend\"} 6.291e+07\n{job=\"frontend\"} 8.389e+06\n-- rows 1-2 of 2\n",
 		heap + "@15m":   "{job=\"backend\"} 1.049e+07\n{job=\"frontend\"} 8.389e+06\n-- rows 1-2 of 2\n",
-		"count by (job, version) (pillars_build_info)@<nil>": "{job=\"backend\",version=\"2.0.0-rc.1\"} 1\n",
-		"count by (job, version) (pillars_build_info)@15m":   "{job=\"backend\",version=\"1.0.0\"} 1\n",
+		"count by (job, version) (pillars_build_info)@<nil>":                       "{job=\"backend\",version=\"2.0.0-rc.1\"} 1\n",
+		"count by (job, version) (pillars_build_info)@15m":                         "{job=\"backend\",version=\"1.0.0\"} 1\n",
 		"sum(rate(database_transactions_total{status=\"rolled_back\"}[2m]))@<nil>": "{} NaN\n",
 	}}
 	o, err := Observe(t.Context(), tools, "15m")

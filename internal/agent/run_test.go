@@ -46,8 +46,10 @@ type answerDesk struct {
 }
 
 func (d *answerDesk) Start(context.Context, int64) (any, error) { return nil, nil }
-func (d *answerDesk) Status(context.Context) (any, error)       { return map[string]string{"state": "running"}, nil }
-func (d *answerDesk) Score(context.Context) (any, error)        { return nil, nil }
+func (d *answerDesk) Status(context.Context) (any, error) {
+	return map[string]string{"state": "running"}, nil
+}
+func (d *answerDesk) Score(context.Context) (any, error) { return nil, nil }
 func (d *answerDesk) Answer(_ context.Context, doc json.RawMessage) (any, error) {
 	var dg Diagnosis
 	if err := json.Unmarshal(doc, &dg); err != nil {
