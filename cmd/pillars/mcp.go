@@ -48,7 +48,28 @@ func parseMCPFlags(args []string, getenv func(string) string, stderr io.Writer) 
 		return m, usageError{err}
 	}
 	m.token = tok
+	if m.listen != "" && !loopbackAddr(m.listen) && m.token == "" {
+		return m, errExposedWithoutToken(m.listen)
+	}
 	return m, nil
+}
+
+// loopbackAddr reports whether host:port names a loopback host; an empty host (every
+// interface) does not.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func errExposedWithoutToken(addr string) error {
+	return usageError{fmt.Errorf("--listen %s is beyond loopback: give --admin-token (or --admin-token-file), which every request must then present", addr)}
 }
 
 // runMCP serves MCP until ctx ends (HTTP) or the client closes stdin (stdio).
@@ -60,7 +81,7 @@ func runMCP(ctx context.Context, args []string, getenv func(string) string, stdi
 		}
 		return err
 	}
-	cfg, err := openMCPStores(ctx, m)
+	cfg, err := openMCPStores(ctx, m, stderr)
 	if err != nil {
 		return err
 	}
@@ -85,9 +106,9 @@ func serveMCP(ctx context.Context, srv *sdk.Server, m mcpFlags, stderr io.Writer
 		return err
 	}
 	exposed := !ln.Addr().(*net.TCPAddr).IP.IsLoopback()
-	if exposed && m.token == "" {
+	if exposed && m.token == "" { // a name that resolved beyond loopback
 		ln.Close()
-		return usageError{fmt.Errorf("--listen %s is beyond loopback: give --admin-token (or --admin-token-file), which every request must then present", m.listen)}
+		return errExposedWithoutToken(m.listen)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", mcp.Handler(srv, mcp.HTTPOptions{RequireToken: exposed, Token: m.token}))
@@ -105,9 +126,10 @@ func serveMCP(ctx context.Context, srv *sdk.Server, m mcpFlags, stderr io.Writer
 	return hs.Shutdown(shutdown)
 }
 
-// openMCPStores connects to the three stores; a trace store that cannot list its services
-// and operations is not one the server can use.
-func openMCPStores(ctx context.Context, m mcpFlags) (mcp.Config, error) {
+// openMCPStores connects to the three stores. A store whose kind is given is used even when
+// it does not answer yet (an IDE may start the server before the stack): its tools then
+// answer that it is unreachable. A kind left to detection needs the store up.
+func openMCPStores(ctx context.Context, m mcpFlags, stderr io.Writer) (mcp.Config, error) {
 	client := &http.Client{Timeout: readback.DefaultTimeout}
 	ctx, cancel := context.WithTimeout(ctx, readback.DefaultTimeout)
 	defer cancel()
@@ -118,17 +140,23 @@ func openMCPStores(ctx context.Context, m mcpFlags) (mcp.Config, error) {
 	}
 	cfg.Metrics = prom
 	ts, err := readback.OpenTraces(ctx, m.tracesKind, m.tracesURL, client)
-	if err != nil {
+	if err != nil && ts == nil {
 		return cfg, fmt.Errorf("the trace store at %s is unusable: %w", m.tracesURL, err)
+	} else if err != nil {
+		fmt.Fprintf(stderr, "pillars mcp: %v\n", err)
 	}
 	traces, ok := ts.(mcp.Traces)
 	if !ok {
 		return cfg, fmt.Errorf("the %s trace store cannot list services and operations", ts.Kind())
 	}
 	cfg.Traces = traces
-	if cfg.Logs, err = readback.OpenLogs(ctx, m.logsKind, m.logsURL, client); err != nil {
+	logs, err := readback.OpenLogs(ctx, m.logsKind, m.logsURL, client)
+	if err != nil && logs == nil {
 		return cfg, fmt.Errorf("the log store at %s is unusable: %w", m.logsURL, err)
+	} else if err != nil {
+		fmt.Fprintf(stderr, "pillars mcp: %v\n", err)
 	}
+	cfg.Logs = logs
 	return cfg, nil
 }
 
