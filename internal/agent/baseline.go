@@ -25,6 +25,8 @@ const (
 	poolUp          = 3.0      // connections in use, now / baseline
 	poolFloor       = 4.0      // ... and at least this many
 	minLatency      = 0.002    // seconds: below this a latency ratio is noise
+	lockWait        = 0.3      // seconds a database request waits when it queues for a lock
+	tableErrorRate  = 0.2      // failed queries/s on one table
 )
 
 // rule is one symptom pattern: when match finds it, the diagnosis it means.
@@ -73,6 +75,11 @@ var rules = []rule{
 		return Diagnosis{Service: "database", Kind: "pool-exhaustion"},
 			o.PoolActive.Now >= poolFloor && o.PoolActive.Now > poolUp*max(o.PoolActive.Base, 1)
 	}},
+	{"database requests wait, then fail", func(o Observations) (Diagnosis, bool) {
+		c := o.Latency["database"]
+		return Diagnosis{Service: "database", Kind: "lock-contention"},
+			failing(o, "database") && c.Now > lockWait && c.Now > latencyUp*c.Base
+	}},
 	{"one table slow", func(o Observations) (Diagnosis, bool) {
 		slow := slowTables(o.TableLatency, tableLatencyUp)
 		if len(slow) != 1 {
@@ -85,8 +92,8 @@ var rules = []rule{
 		}
 		return Diagnosis{Service: "database", Kind: "missing-index", Component: slow[0]}, true
 	}},
-	{"database failing", func(o Observations) (Diagnosis, bool) {
-		t := worstEndpoint(increases(o.TableErrors))
+	{"database queries failing", func(o Observations) (Diagnosis, bool) {
+		t := worstEndpoint(increases(o.TableErrors, tableErrorRate))
 		return Diagnosis{Service: "database", Kind: "errors", Component: t}, t != ""
 	}},
 	{"database slow", func(o Observations) (Diagnosis, bool) {
@@ -165,10 +172,10 @@ func slowTables(by map[string]change, factor float64) []string {
 }
 
 // increases keeps what rose well above its baseline, by how much it rose.
-func increases(by map[string]change) map[string]float64 {
+func increases(by map[string]change, floor float64) map[string]float64 {
 	out := map[string]float64{}
 	for k, c := range by {
-		if c.Now > unavailableRate && c.Now > 5*c.Base {
+		if c.Now > floor && c.Now > 5*c.Base {
 			out[k] = c.Now - c.Base
 		}
 	}

@@ -65,6 +65,15 @@ func TestBaselineRules(t *testing.T) {
 			o.RolledBack = change{Now: 2, Base: 0}
 			o.ErrorRatio["frontend"] = change{Now: 0.2, Base: 0.01}
 		}, Diagnosis{Service: "database", Kind: "lock-contention"}},
+		{"database requests queue for a lock and time out", func(o *Observations) {
+			o.ErrorRatio["database"] = change{Now: 0.4, Base: 0}
+			o.Latency["database"] = change{Now: 0.9, Base: 0.005}
+			o.ErrorRatio["frontend"] = change{Now: 0.4, Base: 0.01}
+		}, Diagnosis{Service: "database", Kind: "lock-contention"}},
+		{"fast database failures are errors, not contention", func(o *Observations) {
+			o.ErrorRatio["database"] = change{Now: 0.3, Base: 0}
+			o.TableErrors = map[string]change{"products": {Now: 2}}
+		}, Diagnosis{Service: "database", Kind: "errors", Component: "products"}},
 		{"connections held", func(o *Observations) { o.PoolActive = change{Now: 10, Base: 1} }, Diagnosis{Service: "database", Kind: "pool-exhaustion"}},
 		{"one table slow", func(o *Observations) { o.TableLatency["users"] = change{Now: 0.02, Base: 0.003} }, Diagnosis{Service: "database", Kind: "missing-index", Component: "users"}},
 		{"every table slow", func(o *Observations) {
