@@ -45,7 +45,14 @@ func Run(ctx context.Context, cfg Config) (string, error) {
 		return "", fmt.Errorf("connecting to %s: %w", cfg.URL, err)
 	}
 	defer cs.Close()
-	d, err := diagnose(ctx, cs, cfg)
+	dctx, cancel := diagnosisContext(ctx, cfg.Budget)
+	defer cancel()
+	d, err := diagnose(dctx, cs, cfg)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// Out of time to look: an answer still counts, no answer does not.
+		d, err = NoIncident, nil
+		d.Notes = "ran out of the budget before a rule could be checked"
+	}
 	if err != nil {
 		return "", err
 	}
@@ -95,4 +102,12 @@ func Submit(ctx context.Context, t Tools, d Diagnosis) (string, error) {
 		return "", err
 	}
 	return call(ctx, t, "drill_answer", args)
+}
+
+// diagnosisContext leaves a fifth of the budget for submitting the answer.
+func diagnosisContext(ctx context.Context, budget time.Duration) (context.Context, context.CancelFunc) {
+	if budget <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, budget*4/5)
 }

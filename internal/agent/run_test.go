@@ -94,3 +94,32 @@ func TestRandomAgentGuessesTheSameForOneEpisode(t *testing.T) {
 		t.Fatalf("answers %+v", desk.answers)
 	}
 }
+
+// stuckMetrics answers no query until the test is over.
+type stuckMetrics struct {
+	leakingBackend
+	release chan struct{}
+}
+
+func (m stuckMetrics) Query(ctx context.Context, _ string, _ time.Time) ([]readback.Sample, error) {
+	select {
+	case <-m.release:
+	case <-ctx.Done():
+	}
+	return nil, context.Canceled
+}
+
+func TestBaselineOutOfBudgetStillAnswers(t *testing.T) {
+	desk := &answerDesk{}
+	stuck := stuckMetrics{release: make(chan struct{})}
+	srv := httptest.NewServer(mcp.Handler(mcp.New(mcp.Config{Metrics: stuck, Drills: desk}), mcp.HTTPOptions{}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stuck.release) }) // before the server closes: cleanups run last first
+	_, err := Run(t.Context(), Config{Agent: "baseline", URL: srv.URL, Budget: 2 * time.Second, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(desk.answers) != 1 || desk.answers[0].Service != None {
+		t.Fatalf("answers %+v, want one 'none'", desk.answers)
+	}
+}

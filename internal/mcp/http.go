@@ -19,7 +19,11 @@ type HTTPOptions struct {
 // Handler serves srv over streamable HTTP. It is stateless: every request stands alone, so a
 // client that goes away leaves no session behind.
 func Handler(srv *sdk.Server, o HTTPOptions) http.Handler {
-	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{Stateless: true})
+	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{
+		Stateless: true,
+		// A client that gives up on a call stops the store query it started.
+		PropagateRequestCancellation: true,
+	})
 	if !o.RequireToken {
 		return h
 	}
