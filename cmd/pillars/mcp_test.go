@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // An MCP endpoint beyond loopback without the admin token would show the telemetry to
@@ -31,5 +33,43 @@ func TestMCPBeyondLoopbackNeedsTheToken(t *testing.T) {
 		if _, ok := errors.AsType[usageError](err); err != nil && (!ok || !strings.Contains(err.Error(), "admin-token")) {
 			t.Errorf("--listen %q: %v is not a usage error naming --admin-token", c.listen, err)
 		}
+	}
+}
+
+// `pillars mcp` over stdio: the client's messages on stdin, the answers on stdout. Stores of a
+// given kind that do not answer yet leave the server up, and their tools say so.
+func TestMCPOverStdio(t *testing.T) {
+	env := map[string]string{
+		"PILLARS_PROMETHEUS_URL": "http://127.0.0.1:1", "PILLARS_TRACES_URL": "http://127.0.0.1:1", "PILLARS_TRACES_KIND": "jaeger",
+		"PILLARS_LOGS_URL": "http://127.0.0.1:1", "PILLARS_LOGS_KIND": "victorialogs",
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runMCP(t.Context(), nil, func(k string) string { return env[k] }, inR, outW, io.Discard)
+		outW.Close()
+	}()
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(t.Context(), &sdk.IOTransport{Reader: outR, Writer: inW}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tools) != 9 {
+		t.Errorf("%d tools over stdio without a drill desk, want the 9 reading tools", len(res.Tools))
+	}
+	got, err := cs.CallTool(t.Context(), &sdk.CallToolParams{Name: "services", Arguments: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := got.Content[0].(*sdk.TextContent).Text; !got.IsError || !strings.Contains(text, "unreachable") {
+		t.Errorf("services with the trace store down: error %v, %q", got.IsError, text)
+	}
+	cs.Close()
+	if err := <-errc; err != nil {
+		t.Fatalf("the server ended with %v when the client closed stdin", err)
 	}
 }
