@@ -16,6 +16,9 @@ const (
 	DefaultLimit = 20
 	// MaxLimit is the most rows a page holds, whatever the call asks for.
 	MaxLimit = 100
+	// MaxOffset bounds paging: a store that takes a limit is asked for offset+limit+1 rows,
+	// and a deeper page is better found by narrowing the query or the window.
+	MaxOffset = 1000
 	// maxLine cuts a row (a long label set, a log message) so that one row cannot flood a page.
 	maxLine = 240
 	// maxError is how much of a store's message a tool error quotes.
@@ -31,6 +34,9 @@ type Page struct {
 func (p Page) bounds() (offset, limit int, err error) {
 	if p.Offset < 0 || p.Limit < 0 {
 		return 0, 0, errors.New("limit and offset must not be negative")
+	}
+	if p.Offset > MaxOffset {
+		return 0, 0, fmt.Errorf("offset %d: at most %d; narrow the query or the window", p.Offset, MaxOffset)
 	}
 	limit = p.Limit
 	if limit == 0 {

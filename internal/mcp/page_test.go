@@ -75,3 +75,12 @@ func TestPaginateFooter(t *testing.T) {
 		}
 	}
 }
+
+func TestDeepPagesAreRefused(t *testing.T) {
+	if _, _, err := (Page{Offset: MaxOffset + 1}).bounds(); err == nil {
+		t.Fatal("an offset past MaxOffset would ask a store for that many rows")
+	}
+	if _, _, err := (Page{Offset: MaxOffset}).bounds(); err != nil {
+		t.Fatal(err)
+	}
+}
