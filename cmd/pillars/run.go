@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -22,6 +23,8 @@ Usage:
   pillars trace <id>   print a trace as a waterfall, with its log lines and the exemplars naming it
   pillars scenario     put a running deployment through an incident: list, run, stop, status, reveal, check
   pillars drill        practise diagnosis: seeded unlabelled incidents, graded answers: start, status, answer, reveal, score, bench, export
+  pillars mcp          serve the telemetry to agents over MCP (stdio, or streamable HTTP with --listen)
+  pillars agent        run a reference agent on a drill episode: baseline or random
   pillars version      print the version
 
 Run 'pillars <command> --help' for the flags of a command.
@@ -58,6 +61,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runScenario(ctx, args[1:], getenv, stdout, stderr)
 	case "drill":
 		return runDrill(ctx, args[1:], getenv, stdout, stderr)
+	case "mcp":
+		return runMCP(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "agent":
+		return runAgent(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "pillars", version())
 		return nil
