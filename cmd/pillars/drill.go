@@ -291,7 +291,7 @@ func drillBench(ctx context.Context, args []string, getenv func(string) string, 
 	f.Int(&cfg.Episodes, "episodes", 10, "how many episodes")
 	f.String(&seedText, "seed", "1", "seed of the first episode (the next ones: +1, +2, ...)")
 	f.String(&agent, "agent", "", `the agent command, split on spaces ("pillars agent baseline")`)
-	f.String(&cfg.MCPURL, "mcp-url", "http://127.0.0.1:8090/mcp", "the MCP server the agent talks to (streamable HTTP)")
+	f.String(&cfg.MCPURL, "mcp-url", "", "the MCP server the agent talks to (streamable HTTP); empty: one served by the bench itself on a free loopback port")
 	f.Duration(&cfg.Budget, "budget", 3*time.Minute, "time budget of the agent per episode")
 	f.String(&cfg.ReportDir, "report-dir", "drill-report", "where report.md and report.json go")
 	if err := f.parse(args, getenv); err != nil {
@@ -311,6 +311,13 @@ func drillBench(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	defer closeStores()
 	cfg.MCPToken, cfg.Stdout, cfg.Stderr = o.token, stdout, stderr
+	if cfg.MCPURL == "" {
+		served, stop := context.WithCancel(ctx)
+		defer stop()
+		if cfg.MCPURL, err = serveBenchMCP(served, d, o, stderr); err != nil {
+			return err
+		}
+	}
 	rep, err := d.Bench(ctx, cfg)
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ type mcpFlags struct {
 	listen                                                  string
 	prometheusURL, tracesURL, tracesKind, logsURL, logsKind string
 	token, tokenFile                                        string
+	drill                                                   drillOptions
 }
 
 func parseMCPFlags(args []string, getenv func(string) string, stderr io.Writer) (mcpFlags, error) {
@@ -40,6 +41,7 @@ func parseMCPFlags(args []string, getenv func(string) string, stderr io.Writer) 
 	storeFlags{&m.prometheusURL, &m.tracesURL, &m.tracesKind, &m.logsURL, &m.logsKind}.register(f)
 	f.String(&m.token, "admin-token", "", "the admin token: what HTTP clients present as a bearer token to start drills; over stdio, holding it lets the session start them")
 	f.String(&m.tokenFile, "admin-token-file", "", "file holding the admin token; --admin-token wins")
+	m.drill.registerForMCP(f, getenv)
 	if err := f.parse(args, getenv); err != nil {
 		return m, err
 	}
@@ -86,7 +88,11 @@ func runMCP(ctx context.Context, args []string, getenv func(string) string, stdi
 		return err
 	}
 	cfg.AdminToken, cfg.Version = m.token, version()
-	cfg.Drills = mcpDrills()
+	drills, err := mcpDrills(ctx, m, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Drills = drills
 	srv := mcp.New(cfg)
 	if m.listen == "" {
 		return srv.Run(ctx, &sdk.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
@@ -94,9 +100,23 @@ func runMCP(ctx context.Context, args []string, getenv func(string) string, stdi
 	return serveMCP(ctx, srv, m, stderr)
 }
 
-// mcpDrills is what serves the drill tools: none until a drill desk is wired in here, and
-// then the drill tools are listed.
-func mcpDrills() mcp.Drills { return nil }
+// mcpDrills serves the drill tools from a drill desk on the same stores and state directory
+// as `pillars drill`. Without the admin token no drill can run (drill mode needs it), so the
+// drill tools are then left out.
+func mcpDrills(ctx context.Context, m mcpFlags, stderr io.Writer) (mcp.Drills, error) {
+	if m.token == "" {
+		return nil, nil
+	}
+	o := m.drill
+	o.token = m.token
+	o.stores.PrometheusURL, o.stores.TracesURL, o.stores.TracesKind = m.prometheusURL, m.tracesURL, m.tracesKind
+	o.stores.LogsURL, o.stores.LogsKind = m.logsURL, m.logsKind
+	d, _, err := o.desk(ctx, true, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return deskDrills{d}, nil
+}
 
 // serveMCP serves streamable HTTP at /mcp. Beyond loopback it needs the admin token, and
 // every request must present it.
