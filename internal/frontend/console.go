@@ -76,6 +76,10 @@ func (c *faultsCache) put(knobs []string, active []faults.Setting, now time.Time
 // consoleTimeout bounds the calls to the other services for one answer of the console.
 const consoleTimeout = 2 * time.Second
 
+// clearTimeout bounds a clear of every service's faults: turning missing_index off rebuilds
+// the index, which takes seconds on a busy machine, and a clear cut short leaves a fault on.
+const clearTimeout = 20 * time.Second
+
 func (s *Service) newConsole(cfg Config) *console {
 	// Plain clients: the console's reads are not part of any visitor's trace.
 	client := &http.Client{Timeout: consoleTimeout}
@@ -96,13 +100,15 @@ func (s *Service) newConsole(cfg Config) *console {
 			continue
 		}
 		admin := faults.NewAdminClient(svc.url, cfg.Admin.Token, client)
+		// Reads are bounded by the client's short timeout, a clear only by clearTimeout.
+		clearer := faults.NewAdminClient(svc.url, cfg.Admin.Token, &http.Client{})
 		c.faults = append(c.faults, faultsSource{
 			service: svc.name,
 			read: func(ctx context.Context) ([]byte, error) {
 				var doc json.RawMessage
 				return doc, admin.Do(ctx, http.MethodGet, "/admin/faults", nil, &doc)
 			},
-			clear:  func(ctx context.Context) error { return admin.Replace(ctx, map[string]any{}) },
+			clear:  func(ctx context.Context) error { return clearer.Replace(ctx, map[string]any{}) },
 			remote: true,
 			cache:  &faultsCache{},
 		})
@@ -229,7 +235,7 @@ func (s *Service) serveClearFaults(w http.ResponseWriter, r *http.Request) {
 		s.tel.WriteError(w, r, http.StatusUnsupportedMediaType, errors.New("send the request as JSON (Content-Type: application/json), as the console does"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), consoleTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), clearTimeout)
 	defer cancel()
 	errs := make([]error, len(s.console.faults))
 	// The next state reads every service again, whatever the metrics said before.
