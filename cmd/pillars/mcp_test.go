@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,6 +68,54 @@ func TestMCPOverStdio(t *testing.T) {
 	}
 	if text := got.Content[0].(*sdk.TextContent).Text; !got.IsError || !strings.Contains(text, "unreachable") {
 		t.Errorf("services with the trace store down: error %v, %q", got.IsError, text)
+	}
+	cs.Close()
+	if err := <-errc; err != nil {
+		t.Fatalf("the server ended with %v when the client closed stdin", err)
+	}
+}
+
+// With the admin token the drill tools are listed and answer from the drill desk: the same
+// state directory as `pillars drill`, whose status and score they read.
+func TestMCPDrillToolsAnswerFromTheDrillDesk(t *testing.T) {
+	env := map[string]string{
+		"PILLARS_PROMETHEUS_URL": "http://127.0.0.1:1", "PILLARS_TRACES_URL": "http://127.0.0.1:1", "PILLARS_TRACES_KIND": "jaeger",
+		"PILLARS_LOGS_URL": "http://127.0.0.1:1", "PILLARS_LOGS_KIND": "victorialogs",
+		"PILLARS_ADMIN_TOKEN": "drill-token", "PILLARS_STATE_DIR": t.TempDir(),
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runMCP(t.Context(), nil, func(k string) string { return env[k] }, inR, outW, io.Discard)
+		outW.Close()
+	}()
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(t.Context(), &sdk.IOTransport{Reader: outR, Writer: inW}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	for _, want := range []string{"drill_start", "drill_status", "drill_answer", "drill_score"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("tools %v: no %s with the admin token", names, want)
+		}
+	}
+	// No episode has run in this state directory: the desk says so, in a tool error.
+	got, err := cs.CallTool(t.Context(), &sdk.CallToolParams{Name: "drill_answer", Arguments: map[string]any{
+		"service": "database", "kind": "latency", "component": "",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := got.Content[0].(*sdk.TextContent).Text; !got.IsError || !strings.Contains(strings.ToLower(text), "episode") {
+		t.Errorf("an answer with no episode: error %v, %q", got.IsError, text)
 	}
 	cs.Close()
 	if err := <-errc; err != nil {
