@@ -44,17 +44,7 @@ func TestMCPOverStdio(t *testing.T) {
 		"PILLARS_PROMETHEUS_URL": "http://127.0.0.1:1", "PILLARS_TRACES_URL": "http://127.0.0.1:1", "PILLARS_TRACES_KIND": "jaeger",
 		"PILLARS_LOGS_URL": "http://127.0.0.1:1", "PILLARS_LOGS_KIND": "victorialogs",
 	}
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- runMCP(t.Context(), nil, func(k string) string { return env[k] }, inR, outW, io.Discard)
-		outW.Close()
-	}()
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(t.Context(), &sdk.IOTransport{Reader: outR, Writer: inW}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs, errc := mcpOverStdio(t, env)
 	res, err := cs.ListTools(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -69,10 +59,7 @@ func TestMCPOverStdio(t *testing.T) {
 	if text := got.Content[0].(*sdk.TextContent).Text; !got.IsError || !strings.Contains(text, "unreachable") {
 		t.Errorf("services with the trace store down: error %v, %q", got.IsError, text)
 	}
-	cs.Close()
-	if err := <-errc; err != nil {
-		t.Fatalf("the server ended with %v when the client closed stdin", err)
-	}
+	closeMCPOverStdio(t, cs, errc)
 }
 
 // With the admin token the drill tools are listed and answer from the drill desk: the same
@@ -83,17 +70,7 @@ func TestMCPDrillToolsAnswerFromTheDrillDesk(t *testing.T) {
 		"PILLARS_LOGS_URL": "http://127.0.0.1:1", "PILLARS_LOGS_KIND": "victorialogs",
 		"PILLARS_ADMIN_TOKEN": "drill-token", "PILLARS_STATE_DIR": t.TempDir(),
 	}
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- runMCP(t.Context(), nil, func(k string) string { return env[k] }, inR, outW, io.Discard)
-		outW.Close()
-	}()
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(t.Context(), &sdk.IOTransport{Reader: outR, Writer: inW}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs, errc := mcpOverStdio(t, env)
 	res, err := cs.ListTools(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +94,30 @@ func TestMCPDrillToolsAnswerFromTheDrillDesk(t *testing.T) {
 	if text := got.Content[0].(*sdk.TextContent).Text; !got.IsError || !strings.Contains(strings.ToLower(text), "episode") {
 		t.Errorf("an answer with no episode: error %v, %q", got.IsError, text)
 	}
+	closeMCPOverStdio(t, cs, errc)
+}
+
+// mcpOverStdio runs `pillars mcp` in process with env, and connects the SDK's client to it
+// over a pair of pipes, as an IDE would over the command's stdin and stdout.
+func mcpOverStdio(t *testing.T, env map[string]string) (*sdk.ClientSession, <-chan error) {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runMCP(t.Context(), nil, func(k string) string { return env[k] }, inR, outW, io.Discard)
+		outW.Close()
+	}()
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(t.Context(), &sdk.IOTransport{Reader: outR, Writer: inW}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs, errc
+}
+
+// closeMCPOverStdio closes the client, which must end the server without an error.
+func closeMCPOverStdio(t *testing.T, cs *sdk.ClientSession, errc <-chan error) {
+	t.Helper()
 	cs.Close()
 	if err := <-errc; err != nil {
 		t.Fatalf("the server ended with %v when the client closed stdin", err)
